@@ -1,0 +1,556 @@
+/**
+ * The durable executor (DESIGN §6, §7): runs each action as an XState machine whose every transition
+ * is journaled to SQLite before the next effect starts, and resumes any execution from its last
+ * journaled state.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import type { Logger } from 'pino';
+import { actionExecutionMachine, MACHINE_VERSION, type ActionExecutionMachine } from '../machines/action-execution.ts';
+import { ExecutionContextSchema, type ExecutionContext } from '../machines/action-execution-context.ts';
+import { actionError, errorDetail, isActionError } from './action-error.ts';
+import { ActionExecuteRequestSchema, type ActionExecuteRequest } from './schemas/job.ts';
+import { ActionDefinitionSchema, type ActionDefinition } from './schemas/action-definition.ts';
+import type { ActionExecutionState, HttpTraceEntry } from './schemas/execution-state.ts';
+import type { ApiCatalog } from './schemas/catalog.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { requestHash, toStoredRequest, type StoredRequest } from './request-identity.ts';
+import { buildActionExecutionState, isTerminalStatus, statusOf } from './execution-state-builder.ts';
+import { ExecutionRun } from './execution-run.ts';
+import { effectActors } from './execution-effects.ts';
+import { silentLogger } from './logger.ts';
+import { createDefinitionRegistry, type DefinitionRegistry } from './definition-registry.ts';
+import { createCatalogLookup } from './catalog-integration.ts';
+import { createTokenCache, type CustomAuthHandler } from './auth.ts';
+import { formatZodIssues } from './zod-issues.ts';
+import { openJournal, type ExecutionKey, type ExecutionRecord, type Journal, type LeaseOwner } from '../storage/journal.ts';
+import { createLocalStorageProvider, type LocalStorageProvider } from '../storage/local-storage-provider.ts';
+import { storageIdFor } from './storage-ids.ts';
+
+/** An event from the outbox, delivered after its transition committed (at least once). */
+export interface ExecutorEvent {
+  id: number;
+  type: 'action.execute.completed' | 'action.execute.failed';
+  executionId: string;
+  actionId: string;
+  payload: ActionExecutionState;
+}
+export type ExecutorEventListener = (event: ExecutorEvent) => void | Promise<void>;
+
+export interface ActionExecutorOptions {
+  /** SQLite journal file. @default './.action-executor/journal.db' */
+  dbPath?: string;
+  /** Root of the local storage provider. @default './.action-executor/storage' */
+  storageDir?: string;
+  /** The action definitions (a registry, or a list that is validated). */
+  definitions: DefinitionRegistry | ActionDefinition[];
+  catalog?: ApiCatalog;
+  /** @default a silent logger */
+  logger?: Logger;
+  /** @default the system clock */
+  clock?: Clock;
+  /** Random source in [0, 1) for jitter. @default Math.random */
+  random?: () => number;
+  /** Custom authentication handlers by name (`authentication: { type: 'custom', handler }`). */
+  customAuth?: Record<string, CustomAuthHandler>;
+  /**
+   * Credential values for resuming executions: the journal never stores them, so a resume in a new
+   * process needs them again. Called with the execution key and the credential names it was given.
+   */
+  credentials?: Record<string, string> | ((key: ExecutionKey, names: string[]) => Record<string, string> | undefined);
+  /** Lease time-to-live; renewed at a third of it while running. @default 30000 */
+  leaseTtlMs?: number;
+  /** Response bytes kept inline before streaming to storage. @default 1 MiB */
+  inlineBodyLimit?: number;
+  /** XState inspection (`--inspect`): receives every inspection event of every execution. */
+  inspect?: ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
+  /** Listeners for outbox events. More can be added with `on`. */
+  onEvent?: ExecutorEventListener;
+  /** Called after each transition is journaled (the CLI prints progress from it). */
+  onTransition?: (info: TransitionInfo) => void;
+  /** Test-only: called with a named point (`transition:<state>`, `attempt:begun`, `attempt:finished`) once it is journaled. */
+  faultHook?: (point: string) => void;
+}
+
+/** One journaled transition, as reported to `onTransition`. */
+export interface TransitionInfo extends ExecutionKey {
+  from: string;
+  to: string;
+  event: string;
+  context: ExecutionContext;
+}
+
+export interface ResumeAllReport {
+  resumed: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+  /** Executions another live process holds. */
+  busy: number;
+  /** Executions that could not be resumed (infrastructure error), with why. */
+  errors: { executionId: string; actionId: string; message: string }[];
+}
+
+export interface ActionExecutor {
+  /** Runs (or returns / resumes the recorded) execution of a request. */
+  execute(request: unknown): Promise<ActionExecutionState>;
+  /** Continues a recorded execution from its last journaled state. */
+  resume(executionId: string, actionId: string): Promise<ActionExecutionState>;
+  /** Resumes every unfinished execution in the journal. */
+  resumeAll(options?: { concurrency?: number }): Promise<ResumeAllReport>;
+  /** The recorded state, or undefined when there is no such execution. */
+  get(executionId: string, actionId: string): ActionExecutionState | undefined;
+  /** Cancels: a running execution is stopped (its in-flight request aborted and recorded); a dormant one is ended. */
+  cancel(executionId: string, actionId: string, reason?: string): Promise<ActionExecutionState>;
+  /** Adds an outbox listener; returns a function that removes it. */
+  on(listener: ExecutorEventListener): () => void;
+  /** Delivers outbox events not yet delivered (also done after each execution). */
+  deliverPendingEvents(): Promise<number>;
+  readonly journal: Journal;
+  readonly storage: LocalStorageProvider;
+  close(): Promise<void>;
+}
+
+const keyString = (key: ExecutionKey): string => `${key.executionId}\u0000${key.actionId}`;
+
+export function createActionExecutor(options: ActionExecutorOptions): ActionExecutor {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? silentLogger();
+  const journal = openJournal(options.dbPath ?? './.action-executor/journal.db');
+  const storage = createLocalStorageProvider(options.storageDir ?? './.action-executor/storage');
+  const registry = Array.isArray(options.definitions)
+    ? createDefinitionRegistry(options.definitions)
+    : options.definitions;
+  const catalog = createCatalogLookup(options.catalog);
+  const tokenCache = createTokenCache();
+  const leaseTtlMs = options.leaseTtlMs ?? 30_000;
+  const owner: LeaseOwner = { id: randomUUID(), pid: process.pid, host: hostname() };
+  const listeners = new Set<ExecutorEventListener>(options.onEvent ? [options.onEvent] : []);
+  const running = new Map<string, { promise: Promise<ActionExecutionState>; cancel: (reason?: string) => void }>();
+  let closed = false;
+
+  const runDeps = {
+    journal,
+    storage,
+    catalog,
+    clock,
+    random,
+    logger,
+    customAuth: options.customAuth ?? {},
+    tokenCache,
+    inlineBodyLimit: options.inlineBodyLimit ?? 1024 * 1024,
+    faultHook: options.faultHook,
+  };
+
+  function tracesOf(key: ExecutionKey): HttpTraceEntry[] {
+    return journal.listAttempts(key).flatMap((attempt) => {
+      const outcome = attempt.outcome as { trace?: HttpTraceEntry } | null;
+      if (outcome?.trace) return [outcome.trace];
+      // Sent, outcome not (yet) recorded: the request alone.
+      return [{ timestamp: new Date(attempt.startedAt).toISOString(), request: attempt.request as HttpTraceEntry['request'] }];
+    });
+  }
+
+  function stateOf(record: ExecutionRecord): ActionExecutionState {
+    if (record.result) return record.result as ActionExecutionState;
+    const snapshot = record.snapshot as { context?: unknown } | null;
+    const parsed = ExecutionContextSchema.safeParse(snapshot?.context);
+    const context: ExecutionContext = parsed.success
+      ? parsed.data
+      : { executionId: record.executionId, actionId: record.actionId, step: 0, attempt: record.attemptCount, authRefreshed: false, nextAttemptAt: null, waitReason: null, output: null, outputLocation: null, error: null, skipReason: null };
+    return {
+      ...buildActionExecutionState({
+        actionId: record.actionId,
+        stateValue: record.stateValue,
+        context,
+        startedAt: record.createdAt,
+        traces: tracesOf(record),
+      }),
+      status: record.stateValue === 'resolving' && record.attemptCount === 0 && !snapshot ? 'pending' : statusOf(record.stateValue),
+    };
+  }
+
+  function credentialsFor(record: ExecutionRecord, stored: StoredRequest): Record<string, string> {
+    const source = options.credentials;
+    if (!source) return {};
+    if (typeof source === 'function') return source(record, stored.context.credentialNames) ?? {};
+    return source;
+  }
+
+  function definitionFor(stored: StoredRequest, record?: ExecutionRecord): ActionDefinition | undefined {
+    // A resumed execution keeps the definition it started with.
+    if (record?.definition) {
+      const parsed = ActionDefinitionSchema.safeParse(record.definition);
+      if (parsed.success) return parsed.data;
+    }
+    return registry.get(stored.action.actionDefinitionId);
+  }
+
+  /** Saves the final state through the storage provider (EXEC-019); idempotent. */
+  async function storeResult(key: ExecutionKey, state: ActionExecutionState): Promise<void> {
+    await storage.save('results', storageIdFor(key, 'state.json'), Buffer.from(JSON.stringify(state)), {
+      contentType: 'application/json',
+      metadata: { executionId: key.executionId, actionId: key.actionId, status: state.status },
+    });
+  }
+
+  async function deliverPendingEvents(): Promise<number> {
+    if (listeners.size === 0) return 0;
+    let delivered = 0;
+    for (const event of journal.pendingOutbox(1000)) {
+      const message: ExecutorEvent = {
+        id: event.id,
+        type: event.type as ExecutorEvent['type'],
+        executionId: event.executionId,
+        actionId: event.actionId,
+        payload: event.payload as ActionExecutionState,
+      };
+      try {
+        for (const listener of listeners) await listener(message);
+        journal.markDelivered(event.id, clock.now());
+        delivered += 1;
+      } catch (error) {
+        journal.recordDeliveryFailure(event.id, error instanceof Error ? error.message : String(error), clock.now());
+        logger.warn({ executionId: event.executionId, actionId: event.actionId, eventId: event.id }, `event delivery failed; it stays in the outbox: ${String(error)}`);
+      }
+    }
+    return delivered;
+  }
+
+  function acquire(key: ExecutionKey): void {
+    const lease = journal.acquireLease(key, owner, clock.now(), leaseTtlMs);
+    if (!lease.acquired) {
+      throw actionError(
+        'state_inconsistent',
+        `Execution ${key.executionId} / ${key.actionId} is being run by another process (pid ${lease.heldBy.pid} on ${lease.heldBy.host}) until ${new Date(lease.expiresAt).toISOString()}.`,
+        {
+          code: 'LEASE_HELD',
+          context: { ...key, holderPid: String(lease.heldBy.pid), holderHost: lease.heldBy.host },
+          suggestion: 'Wait for that process to finish, or resume after its lease expires.',
+        },
+      );
+    }
+    if (lease.tookOverFrom) {
+      logger.warn({ ...key, previousOwner: lease.tookOverFrom }, 'took over the lease of a process that is no longer running');
+    }
+  }
+
+  /** Drives one execution's machine to a final state, journaling every transition. */
+  function drive(record: ExecutionRecord, stored: StoredRequest, credentials: Record<string, string>): Promise<ActionExecutionState> {
+    const key: ExecutionKey = { executionId: record.executionId, actionId: record.actionId };
+    const definition = definitionFor(stored, record);
+    const run = new ExecutionRun(runDeps, stored, definition, credentials);
+    const machine: ActionExecutionMachine = actionExecutionMachine.provide({ actors: effectActors(run) });
+    const snapshot = record.snapshot as { context?: { step?: number } } | null;
+    let lastStep = snapshot?.context?.step ?? 0;
+    let lastState = record.stateValue;
+    let lastEvent = snapshot ? 'resume' : 'xstate.init';
+    let journalFailure: unknown;
+
+    const inspect = (event: InspectionEvent): void => {
+      if (event.type === '@xstate.event' && event.actorRef === actor) lastEvent = event.event.type;
+      const external = options.inspect;
+      if (typeof external === 'function') external(event);
+      else external?.next?.(event);
+    };
+    const input = { executionId: key.executionId, actionId: key.actionId };
+    const actor = snapshot
+      ? createActor(machine, { snapshot: record.snapshot as never, input, inspect })
+      : createActor(machine, { input, inspect });
+
+    return new Promise<ActionExecutionState>((resolve, reject) => {
+      const renew = setInterval(() => {
+        if (!journal.renewLease(key, owner.id, clock.now(), leaseTtlMs)) {
+          journalFailure = new Error('lost the lease on this execution to another process');
+          actor.stop();
+        }
+      }, Math.max(1000, Math.floor(leaseTtlMs / 3)));
+      renew.unref();
+
+      const finish = (): void => {
+        clearInterval(renew);
+        running.delete(keyString(key));
+        journal.releaseLease(key, owner.id);
+      };
+
+      actor.subscribe({
+        next: (snap) => {
+          if (journalFailure) return;
+          const context = snap.context;
+          if (context.step === lastStep) return;
+          const to = String(snap.value);
+          const from = lastState;
+          run.state = to;
+          try {
+            const status = statusOf(to);
+            const now = clock.now();
+            let result: ActionExecutionState | undefined;
+            if (snap.status === 'done') {
+              result = buildActionExecutionState({
+                actionId: key.actionId,
+                stateValue: to,
+                context,
+                startedAt: record.createdAt,
+                finishedAt: now,
+                traces: tracesOf(key),
+              });
+            }
+            journal.recordTransition(key, {
+              from,
+              to,
+              event: lastEvent,
+              snapshot: actor.getPersistedSnapshot(),
+              stateValue: to,
+              status,
+              attemptCount: context.attempt,
+              wakeAt: to === 'backingOff' ? context.nextAttemptAt : null,
+              ...(result
+                ? { result, outbox: { type: status === 'failed' ? 'action.execute.failed' : 'action.execute.completed', payload: result } }
+                : {}),
+              now,
+            });
+            run.log('debug', `${from} → ${to}`, { event: lastEvent });
+            lastStep = context.step;
+            lastState = to;
+            options.faultHook?.(`transition:${to}`);
+            options.onTransition?.({ ...key, from, to, event: lastEvent, context });
+          } catch (error) {
+            journalFailure = error;
+            queueMicrotask(() => actor.stop());
+          }
+        },
+        error: (error) => {
+          finish();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+        complete: () => {
+          void (async () => {
+            await run.settle();
+            finish();
+            if (journalFailure) {
+              reject(journalFailure instanceof Error ? journalFailure : new Error(String(journalFailure)));
+              return;
+            }
+            const final = journal.get(key);
+            if (!final?.result) {
+              reject(new Error(`execution ${key.executionId} / ${key.actionId} stopped without a terminal state`));
+              return;
+            }
+            const state = final.result as ActionExecutionState;
+            await storeResult(key, state);
+            run.log(state.status === 'failed' ? 'warn' : 'info', `finished: ${state.status}`);
+            await deliverPendingEvents();
+            resolve(state);
+          })().catch(reject);
+        },
+      });
+      running.set(keyString(key), {
+        promise: Promise.resolve() as unknown as Promise<ActionExecutionState>,
+        cancel: (reason) => actor.send(reason === undefined ? { type: 'CANCEL' } : { type: 'CANCEL', reason }),
+      });
+      actor.start();
+    });
+  }
+
+  function track(key: ExecutionKey, work: () => Promise<ActionExecutionState>): Promise<ActionExecutionState> {
+    const existing = running.get(keyString(key));
+    if (existing) return existing.promise;
+    const promise = work();
+    const entry = running.get(keyString(key));
+    if (entry) entry.promise = promise;
+    return promise;
+  }
+
+  async function finishTerminal(record: ExecutionRecord): Promise<ActionExecutionState> {
+    const state = record.result as ActionExecutionState;
+    await storeResult(record, state);
+    await deliverPendingEvents();
+    return state;
+  }
+
+  async function resumeRecord(record: ExecutionRecord): Promise<ActionExecutionState> {
+    if (isTerminalStatus(record.status)) return finishTerminal(record);
+    const stored = record.request as StoredRequest;
+    return track(record, async () => {
+      acquire(record);
+      const fresh = journal.get(record) ?? record;
+      if (isTerminalStatus(fresh.status)) {
+        journal.releaseLease(record, owner.id);
+        return finishTerminal(fresh);
+      }
+      return drive(fresh, stored, credentialsFor(fresh, stored));
+    });
+  }
+
+  function ensureOpen(): void {
+    if (closed) throw new Error('the executor is closed');
+  }
+
+  return {
+    journal,
+    storage,
+
+    async execute(input) {
+      ensureOpen();
+      const parsed = ActionExecuteRequestSchema.safeParse(input);
+      if (!parsed.success) {
+        throw actionError('validation_failed', `The execution request is invalid:\n${formatZodIssues(parsed.error.issues)}`, {
+          code: 'INVALID_REQUEST',
+          context: Object.fromEntries(parsed.error.issues.slice(0, 10).map((issue) => [`$.${issue.path.join('.')}`, issue.message])),
+          suggestion: 'Fix the request so it matches the action.execute.requested payload (spec §3.2).',
+        });
+      }
+      const request: ActionExecuteRequest = parsed.data;
+      const key: ExecutionKey = { executionId: request.executionId, actionId: request.action.id };
+      const stored = toStoredRequest(request);
+      const hash = requestHash(request);
+      const definition = registry.get(request.action.actionDefinitionId);
+      const { created, record } = journal.createExecution({
+        ...key,
+        requestHash: hash,
+        request: stored,
+        definition: definition ?? null,
+        machineVersion: MACHINE_VERSION,
+        stateValue: 'resolving',
+        snapshot: null,
+        now: clock.now(),
+      });
+      if (!created && record.requestHash !== hash) {
+        throw actionError(
+          'state_inconsistent',
+          `Execution ${key.executionId} / ${key.actionId} was already submitted with a different request; the recorded execution was left untouched.`,
+          {
+            code: 'REQUEST_MISMATCH',
+            context: { ...key, recordedHash: record.requestHash, submittedHash: hash },
+            suggestion: 'Use a new executionId for a changed request, or resubmit the original request to get its recorded result.',
+          },
+        );
+      }
+      if (!created && isTerminalStatus(record.status)) return finishTerminal(record);
+      return track(key, async () => {
+        acquire(key);
+        const current = journal.get(key) ?? record;
+        if (isTerminalStatus(current.status)) {
+          journal.releaseLease(key, owner.id);
+          return finishTerminal(current);
+        }
+        return drive(current, stored, request.context.credentials);
+      });
+    },
+
+    async resume(executionId, actionId) {
+      ensureOpen();
+      const record = journal.get({ executionId, actionId });
+      if (!record) {
+        throw actionError('validation_failed', `No execution ${executionId} / ${actionId} is recorded in the journal.`, {
+          code: 'UNKNOWN_EXECUTION',
+          context: { executionId, actionId },
+          suggestion: 'Check the ids with `action-executor list`.',
+        });
+      }
+      return resumeRecord(record);
+    },
+
+    async resumeAll(opts = {}) {
+      ensureOpen();
+      const report: ResumeAllReport = { resumed: 0, completed: 0, failed: 0, skipped: 0, busy: 0, errors: [] };
+      const keys = journal.listUnfinished();
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < keys.length) {
+          const key = keys[next++];
+          if (!key) break;
+          const record = journal.get(key);
+          if (!record) continue;
+          try {
+            const state = await resumeRecord(record);
+            report.resumed += 1;
+            if (state.status === 'completed') report.completed += 1;
+            else if (state.status === 'failed') report.failed += 1;
+            else if (state.status === 'skipped') report.skipped += 1;
+          } catch (error) {
+            if (isActionError(error) && error.detail.code === 'LEASE_HELD') report.busy += 1;
+            else report.errors.push({ ...key, message: error instanceof Error ? error.message : String(error) });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 32) }, worker));
+      return report;
+    },
+
+    get(executionId, actionId) {
+      const record = journal.get({ executionId, actionId });
+      return record ? stateOf(record) : undefined;
+    },
+
+    async cancel(executionId, actionId, reason) {
+      ensureOpen();
+      const key = { executionId, actionId };
+      const live = running.get(keyString(key));
+      if (live) {
+        live.cancel(reason);
+        return live.promise;
+      }
+      const record = journal.get(key);
+      if (!record) {
+        throw actionError('validation_failed', `No execution ${executionId} / ${actionId} is recorded in the journal.`, {
+          code: 'UNKNOWN_EXECUTION',
+          context: key,
+        });
+      }
+      if (isTerminalStatus(record.status)) return record.result as ActionExecutionState;
+      // Dormant (crashed or waiting): end it without restoring the machine, which would re-run its effect.
+      acquire(key);
+      try {
+        const snapshot = record.snapshot as { context?: unknown; value?: unknown; status?: string } | null;
+        const parsed = ExecutionContextSchema.safeParse(snapshot?.context);
+        const base = parsed.success ? parsed.data : undefined;
+        const error = errorDetail('user_cancelled', `Action "${actionId}" was cancelled${reason ? `: ${reason}` : ''}.`, {
+          code: 'CANCELLED',
+          context: { attempt: String(record.attemptCount), cancelledIn: record.stateValue },
+        });
+        const context: ExecutionContext = {
+          ...(base ?? { executionId, actionId, step: 0, attempt: record.attemptCount, authRefreshed: false, nextAttemptAt: null, waitReason: null, output: null, outputLocation: null, skipReason: null, error: null }),
+          error,
+        };
+        context.step += 1;
+        const now = clock.now();
+        const result = buildActionExecutionState({ actionId, stateValue: 'failed', context, startedAt: record.createdAt, finishedAt: now, traces: tracesOf(key) });
+        journal.recordTransition(key, {
+          from: record.stateValue,
+          to: 'failed',
+          event: 'CANCEL',
+          snapshot: { ...(snapshot ?? {}), status: 'done', value: 'failed', context, children: {} },
+          stateValue: 'failed',
+          status: 'failed',
+          attemptCount: record.attemptCount,
+          wakeAt: null,
+          result,
+          outbox: { type: 'action.execute.failed', payload: result },
+          now,
+        });
+        await storeResult(key, result);
+        await deliverPendingEvents();
+        return result;
+      } finally {
+        journal.releaseLease(key, owner.id);
+      }
+    },
+
+    on(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    deliverPendingEvents,
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...running.values()].map((entry) => entry.promise));
+      journal.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Draws the action execution machine without any network: Mermaid `stateDiagram-v2` text, or the
+ * machine's own JSON definition. Generated from the machine object itself, so the diagram in the
+ * docs cannot drift from the code.
+ */
+import type { AnyStateMachine, StateNode, TransitionDefinition, EventObject, MachineContext } from 'xstate';
+
+type AnyNode = StateNode<MachineContext, EventObject>;
+
+/** `xstate.done.actor.request` → `request done`; `xstate.error.actor.wait` → `wait error`. */
+function eventLabel(eventType: string): string {
+  const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(eventType);
+  return match ? `${match[2]} ${match[1]}` : eventType;
+}
+
+function transitionLabel(eventType: string, transition: TransitionDefinition<MachineContext, EventObject>): string {
+  const label = eventLabel(eventType);
+  return transition.description ? `${label}: ${transition.description}` : label;
+}
+
+export function toMermaid(machine: AnyStateMachine): string {
+  const root = machine.root as AnyNode;
+  const lines = ['stateDiagram-v2'];
+  const initial = root.initial.target[0]?.key;
+  if (initial) lines.push(`  [*] --> ${initial}`);
+  for (const [name, node] of Object.entries(root.states)) {
+    for (const [eventType, transitions] of node.transitions) {
+      for (const transition of transitions) {
+        for (const target of transition.target ?? []) {
+          lines.push(`  ${name} --> ${target.key}: ${transitionLabel(eventType, transition)}`);
+        }
+      }
+    }
+    if (node.type === 'final') lines.push(`  ${name} --> [*]`);
+  }
+  for (const [eventType, transitions] of root.transitions) {
+    for (const transition of transitions) {
+      for (const target of transition.target ?? []) {
+        lines.push(`  note right of ${target.key}: ${eventType} from any non-final state`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function toJson(machine: AnyStateMachine): string {
+  return `${JSON.stringify(machine.toJSON(), null, 2)}\n`;
+}
