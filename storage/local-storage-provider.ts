@@ -1,0 +1,347 @@
+/**
+ * The spec's StorageProvider (§4.2) on the local file system (DESIGN §6 "Storage provider";
+ * EXEC-019, EXEC-020). Layout: `<root>/<collection>/<id>` holds the bytes exactly as given and
+ * `<root>/<collection>/<id>.meta.json` the sidecar (content type, size, SHA-256, metadata).
+ *
+ * Order of a save: the bytes go to a hidden temp file and are fsynced; the sidecar is written
+ * atomically; the temp file is renamed over `<id>`; the directory is fsynced. The sidecar goes first
+ * so a visible data file always has one. A crash between the two renames leaves the old bytes under a
+ * new sidecar; load detects that by checksum instead of returning mismatched metadata.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { ActionError, actionError, errorDetail, isActionError } from '../src/action-error.ts';
+import type { BodySink, BodySinkWriter } from '../src/http-types.ts';
+import type { LoadOperation, LoadResult, SaveOperation, SaveResult, StorageProvider } from '../src/schemas/storage.ts';
+import { SIDECAR_SUFFIX, checkCollection, checkId } from './storage-names.ts';
+import { TempFile, fsyncDirectory, writeFileAtomically } from './temp-file.ts';
+
+/** Options of a save. */
+export interface SaveOptions {
+  /** MIME type recorded in the sidecar. @default metadata.contentType, else 'application/octet-stream' */
+  contentType?: string;
+  /** String pairs kept in the sidecar and returned by load. Never put secrets here. */
+  metadata?: Record<string, string>;
+}
+
+/** The spec's StorageProvider plus a streaming save, a BodySink for the HTTP layer, and stat. */
+export interface LocalStorageProvider extends StorageProvider {
+  /** Absolute storage root; every file lives below it. */
+  readonly root: string;
+  save(collection: string, id: string, data: Buffer, options?: SaveOptions): Promise<SaveResult>;
+  /** Streams a body to disk chunk by chunk (memory stays bounded); atomic like save. */
+  saveStream(collection: string, id: string, source: AsyncIterable<Uint8Array>, options?: SaveOptions): Promise<SaveResult>;
+  /** A BodySink writing to `<collection>/<id>`: the HTTP layer streams large bodies straight to disk. */
+  bodySink(collection: string, id: string): BodySink;
+  /** Where a stored item is and what it holds, from its sidecar, without reading the data; null when absent. */
+  stat(collection: string, id: string): Promise<SaveResult | null>;
+}
+
+/** What the sidecar file holds. `format` versions it. */
+interface Sidecar {
+  format: 1;
+  contentType: string;
+  size: number;
+  sha256: string;
+  metadata: Record<string, string>;
+}
+
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+/** Wraps a file-system failure so the message names the operation and the file. */
+function ioFailure(operation: 'save' | 'load' | 'delete' | 'list', file: string, error: unknown): ActionError {
+  if (isActionError(error)) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code ?? 'UNKNOWN';
+  const reason = error instanceof Error ? error.message : String(error);
+  const transient = code === 'EMFILE' || code === 'ENFILE' || code === 'EAGAIN' || code === 'EBUSY';
+  const detail = errorDetail('state_inconsistent', `Storage ${operation} of ${file} failed: ${reason}.`, {
+    code: `STORAGE_${operation.toUpperCase()}_FAILED`,
+    retryable: transient,
+    context: { file, operation, errno: code },
+    suggestion: code === 'ENOSPC' ? 'The disk is full: free space under the storage directory, then resume.' : 'Check that the storage directory exists, is writable by this user and is on a local disk.',
+  });
+  return new ActionError(detail, { cause: error });
+}
+
+function checkMetadata(collection: string, id: string, metadata: Record<string, string>): void {
+  for (const [name, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string') {
+      throw actionError('validation_failed', `Metadata "${name}" for storage id "${id}" in collection "${collection}" is a ${typeof value}; metadata values must be strings.`, {
+        code: 'INVALID_STORAGE_METADATA',
+        context: { collection, id, field: name },
+        suggestion: 'Convert metadata values to strings (e.g. String(n) or JSON.stringify(v)).',
+      });
+    }
+  }
+}
+
+/** Creates the provider over `rootDir` (resolved to an absolute path; created on first save). */
+export function createLocalStorageProvider(rootDir: string): LocalStorageProvider {
+  const root = resolve(rootDir);
+
+  /** Absolute paths for an item, after validating both names and checking the result stays inside root. */
+  const locate = (collection: string, id: string): { dir: string; file: string; sidecar: string } => {
+    const dir = join(root, ...checkCollection(collection));
+    checkId(collection, id);
+    const file = join(dir, id);
+    const inside = relative(root, file);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      // Unreachable after the name checks; kept so a future relaxation of them cannot open an escape.
+      throw actionError('validation_failed', `Storage id "${id}" in collection "${collection}" resolves outside the storage root ${root}.`, { code: 'INVALID_STORAGE_ID', context: { collection, id } });
+    }
+    return { dir, file, sidecar: `${file}${SIDECAR_SUFFIX}` };
+  };
+
+  /** mkdir -p, fsyncing the parent of each directory it created so they survive a power loss. */
+  const ensureDirectory = async (dir: string): Promise<void> => {
+    const first = await mkdir(dir, { recursive: true });
+    if (first === undefined) return;
+    // mkdir created `first` and every directory below it down to `dir`.
+    const created: string[] = [];
+    for (let current = dir; ; current = dirname(current)) {
+      created.push(current);
+      if (current === first || dirname(current) === current) break;
+    }
+    for (const directory of created.reverse()) await fsyncDirectory(dirname(directory));
+  };
+
+  /** The common tail of every save: seal the temp file, write the sidecar, publish, fsync the directory. */
+  const commit = async (
+    target: { collection: string; id: string; dir: string; file: string; sidecar: string },
+    temp: TempFile,
+    options: SaveOptions,
+    expected?: { size: number; sha256: string },
+  ): Promise<SaveResult> => {
+    const sealed = await temp.seal();
+    if (expected !== undefined && !sameSummary(sealed, expected)) {
+      throw actionError('state_inconsistent', `Body written to ${target.file} does not match what the HTTP layer counted: ${sealed.size} bytes with SHA-256 ${sealed.sha256} on disk, ${expected.size} bytes with ${expected.sha256} reported. Nothing was stored.`, {
+        code: 'BODY_SUMMARY_MISMATCH',
+        context: { file: target.file, writtenSize: String(sealed.size), reportedSize: String(expected.size) },
+        suggestion: 'Every chunk must be passed to write() exactly once, in order, before finish(); this is a bug in the caller.',
+      });
+    }
+    const metadata = { ...(options.metadata ?? {}) };
+    const contentType = options.contentType ?? metadata.contentType ?? DEFAULT_CONTENT_TYPE;
+    const sidecar: Sidecar = { format: 1, contentType, size: sealed.size, sha256: sealed.sha256, metadata };
+    await writeFileAtomically(target.sidecar, Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`));
+    await temp.publish();
+    await fsyncDirectory(target.dir);
+    return { provider: 'local', path: target.file, size: sealed.size, checksum: sealed.sha256, contentType, metadata };
+  };
+
+  /** Runs a whole save from a chunk source, discarding the temp file on any failure. */
+  const saveFrom = async (collection: string, id: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: SaveOptions = {}): Promise<SaveResult> => {
+    const target = { collection, id, ...locate(collection, id) };
+    checkMetadata(collection, id, options.metadata ?? {});
+    let temp: TempFile | undefined;
+    try {
+      await ensureDirectory(target.dir);
+      temp = await TempFile.create(target.file);
+      for await (const chunk of source) await temp.write(chunk);
+      return await commit(target, temp, options);
+    } catch (error) {
+      await temp?.discard();
+      // The source's own failure (an aborted upstream stream) is the caller's to interpret: pass it on.
+      if (!isFileSystemError(error)) throw error;
+      throw ioFailure('save', target.file, error);
+    }
+  };
+
+  const readSidecar = async (collection: string, id: string, sidecarPath: string): Promise<Sidecar | null> => {
+    let text: string;
+    try {
+      text = await readFile(sidecarPath, 'utf8');
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw ioFailure('load', sidecarPath, error);
+    }
+    try {
+      const parsed = JSON.parse(text) as Partial<Sidecar>;
+      if (parsed.format !== 1 || typeof parsed.sha256 !== 'string' || typeof parsed.size !== 'number' || typeof parsed.contentType !== 'string') throw new Error('unexpected shape');
+      return { format: 1, contentType: parsed.contentType, size: parsed.size, sha256: parsed.sha256, metadata: parsed.metadata ?? {} };
+    } catch (error) {
+      throw actionError('state_inconsistent', `Metadata sidecar ${sidecarPath} of storage id "${id}" in collection "${collection}" is unreadable: ${(error as Error).message}.`, {
+        code: 'STORAGE_METADATA_CORRUPT',
+        context: { file: sidecarPath, collection, id },
+        suggestion: 'The file was edited or truncated outside action-executor. Save the item again, or delete both files.',
+      });
+    }
+  };
+
+  const load = async (collection: string, id: string): Promise<LoadResult | null> => {
+    const { file, sidecar: sidecarPath } = locate(collection, id);
+    let data: Buffer;
+    try {
+      data = await readFile(file);
+    } catch (error) {
+      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'EISDIR') return null;
+      throw ioFailure('load', file, error);
+    }
+    const sidecar = await readSidecar(collection, id, sidecarPath);
+    // A file copied in by hand has no sidecar: serve it as opaque bytes rather than refusing it.
+    if (sidecar === null) return { data, metadata: { contentType: DEFAULT_CONTENT_TYPE } };
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    if (sha256 !== sidecar.sha256 || data.byteLength !== sidecar.size) {
+      throw actionError('state_inconsistent', `Stored file ${file} does not match its metadata: it has ${data.byteLength} bytes with SHA-256 ${sha256}, the sidecar records ${sidecar.size} bytes with ${sidecar.sha256}. It was changed outside action-executor, or an overwrite was interrupted between writing the metadata and the data.`, {
+        code: 'STORAGE_CHECKSUM_MISMATCH',
+        context: { file, collection, id, actualSha256: sha256, recordedSha256: sidecar.sha256 },
+        suggestion: 'Do not trust this copy: save the item again (resuming the execution re-stores its result), or delete it.',
+      });
+    }
+    return { data, metadata: { ...sidecar.metadata, contentType: sidecar.contentType } };
+  };
+
+  return {
+    root,
+
+    save(collection, id, data, options) {
+      return saveFrom(collection, id, [data], options);
+    },
+
+    saveStream(collection, id, source, options) {
+      return saveFrom(collection, id, source, options);
+    },
+
+    bodySink(collection, id): BodySink {
+      const target = { collection, id, ...locate(collection, id) };
+      return {
+        async open(meta): Promise<BodySinkWriter> {
+          let temp: TempFile;
+          try {
+            await ensureDirectory(target.dir);
+            temp = await TempFile.create(target.file);
+          } catch (error) {
+            throw ioFailure('save', target.file, error);
+          }
+          return {
+            async write(chunk) {
+              try {
+                await temp.write(chunk);
+              } catch (error) {
+                throw ioFailure('save', target.file, error);
+              }
+            },
+            async finish(summary) {
+              try {
+                return await commit(target, temp, { contentType: meta.contentType || DEFAULT_CONTENT_TYPE }, summary);
+              } catch (error) {
+                await temp.discard();
+                throw ioFailure('save', target.file, error);
+              }
+            },
+            async abort() {
+              await temp.discard();
+            },
+          };
+        },
+      };
+    },
+
+    async stat(collection, id) {
+      const { file, sidecar: sidecarPath } = locate(collection, id);
+      if (!(await isFile(file))) return null;
+      const sidecar = await readSidecar(collection, id, sidecarPath);
+      if (sidecar === null) {
+        // A file copied in by hand: describe it as load would serve it, hashing it as a stream.
+        const { size, sha256 } = await hashFile(file);
+        return { provider: 'local', path: file, size, checksum: sha256, contentType: DEFAULT_CONTENT_TYPE, metadata: {} };
+      }
+      return { provider: 'local', path: file, size: sidecar.size, checksum: sidecar.sha256, contentType: sidecar.contentType, metadata: sidecar.metadata };
+    },
+
+    load,
+
+    async exists(collection, id) {
+      return isFile(locate(collection, id).file);
+    },
+
+    async list(collection, prefix = '') {
+      const dir = join(root, ...checkCollection(collection));
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if (isMissing(error)) return [];
+        throw ioFailure('list', dir, error);
+      }
+      return entries
+        .filter((entry) => entry.isFile() && !entry.name.startsWith('.') && !entry.name.endsWith(SIDECAR_SUFFIX) && entry.name.startsWith(prefix))
+        .map((entry) => entry.name)
+        .sort();
+    },
+
+    async delete(collection, id) {
+      const { dir, file, sidecar } = locate(collection, id);
+      try {
+        // Data first: an interrupted delete leaves an orphan sidecar, which nothing lists or loads.
+        const existed = await isFile(file);
+        if (existed) await rm(file);
+        await rm(sidecar, { force: true });
+        if (existed) await fsyncDirectory(dir);
+        return existed;
+      } catch (error) {
+        throw ioFailure('delete', file, error);
+      }
+    },
+
+    async saveBatch(operations: SaveOperation[]) {
+      // Validate every name first, so one bad id fails the batch before anything is written.
+      for (const op of operations) {
+        locate(op.collection, op.id);
+        checkMetadata(op.collection, op.id, op.metadata ?? {});
+      }
+      // Sequential: bounded file handles and a deterministic order; each item is atomic, the batch is not.
+      const results: SaveResult[] = [];
+      for (const op of operations) {
+        results.push(await saveFrom(op.collection, op.id, [op.data], op.metadata === undefined ? {} : { metadata: op.metadata }));
+      }
+      return results;
+    },
+
+    async loadBatch(operations: LoadOperation[]) {
+      for (const op of operations) locate(op.collection, op.id);
+      return Promise.all(operations.map((op) => load(op.collection, op.id)));
+    },
+  };
+}
+
+function isFileSystemError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
+
+async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).byteLength;
+    }
+  } catch (error) {
+    throw ioFailure('load', path, error);
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch (error) {
+    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw ioFailure('load', path, error);
+  }
+}
+
+function sameSummary(actual: { size: number; sha256: string }, reported: { size: number; sha256: string }): boolean {
+  if (actual.size !== reported.size) return false;
+  const reportedHash = reported.sha256.trim();
+  // The HTTP layer may report hex or base64; both name the same digest.
+  return reportedHash.toLowerCase() === actual.sha256 || reportedHash === Buffer.from(actual.sha256, 'hex').toString('base64');
+}
