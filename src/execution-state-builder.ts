@@ -6,13 +6,15 @@ import type { ActionExecutionState, HttpTraceEntry } from './schemas/execution-s
 import type { ExecutionContext } from '../machines/action-execution-context.ts';
 import type { ExecutionStatus } from '../storage/journal.ts';
 
-/** Maps a machine state to the spec's status. */
+/** Maps a machine state to the spec's status (`created`: journaled, machine not started yet). */
 export function statusOf(stateValue: string): ExecutionStatus {
   switch (stateValue) {
     case 'completed':
     case 'failed':
     case 'skipped':
       return stateValue;
+    case 'created':
+      return 'pending';
     default:
       return 'running';
   }

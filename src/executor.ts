@@ -168,7 +168,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
         startedAt: record.createdAt,
         traces: tracesOf(record),
       }),
-      status: record.stateValue === 'resolving' && record.attemptCount === 0 && !snapshot ? 'pending' : statusOf(record.stateValue),
+      status: statusOf(record.stateValue),
     };
   }
 
@@ -413,7 +413,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
         request: stored,
         definition: definition ?? null,
         machineVersion: MACHINE_VERSION,
-        stateValue: 'resolving',
+        stateValue: 'created',
         snapshot: null,
         now: clock.now(),
       });

@@ -1,0 +1,177 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
+import { isActionError } from '../src/action-error.ts';
+import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
+import { createHarness, definition, executeRequest, EXEC_ID, type Harness } from './support/executor-harness.ts';
+import type { ExecutorEvent } from '../src/executor.ts';
+
+let api: ScriptedApi;
+let h: Harness;
+
+beforeEach(async () => {
+  api = await startScriptedApi();
+});
+afterEach(async () => {
+  await h?.cleanup();
+  await api.close();
+});
+
+const user = { id: 'u_1', name: 'Ada', email: 'ada@example.com' };
+
+describe('durable executor', () => {
+  it('EXEC-008: retries a 503 with exponential backoff, completes, and journals every transition', async () => {
+    h = createHarness([definition(api.url)]);
+    api.script('GET /users/u_1', [{ status: 503, body: { error: 'busy' } }, { status: 200, body: user }]);
+    const start = h.clock.now();
+    const state = await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+
+    expect(ActionExecutionStateSchema.parse(state)).toEqual(state);
+    expect(state).toMatchObject({ status: 'completed', attempts: 2, result: { status: 'success', output: { id: 'u_1', name: 'Ada' } } });
+    expect(api.hitsFor('GET /users/u_1')).toHaveLength(2);
+    // The backoff was the policy's first delay (100 ms, no jitter), waited on the injected clock.
+    expect(h.clock.now() - start).toBe(100);
+    const transitions = h.executor.journal.listTransitions({ executionId: EXEC_ID, actionId: 'get_user' }).map((t) => `${t.from}→${t.to}`);
+    expect(transitions).toEqual([
+      'created→resolving',
+      'resolving→validating',
+      'validating→requesting',
+      'requesting→classifying',
+      'classifying→backingOff',
+      'backingOff→requesting',
+      'requesting→classifying',
+      'classifying→storing',
+      'storing→completed',
+    ]);
+  });
+
+  it('EXEC-013 / EXEC-014: every attempt is in the trace with its request, status and response headers', async () => {
+    h = createHarness([definition(api.url)]);
+    api.script('GET /users/u_1', [{ status: 502, body: { error: 'bad gateway' }, headers: { 'x-request-id': 'req-1' } }, { status: 200, body: user, headers: { 'x-request-id': 'req-2' } }]);
+    const state = await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+    expect(state.httpTrace.map((t) => t.response?.status)).toEqual([502, 200]);
+    expect(state.httpTrace.map((t) => t.response?.headers['x-request-id'])).toEqual(['req-1', 'req-2']);
+    expect(state.httpTrace[0]?.request).toMatchObject({ method: 'GET', url: `${api.url}/users/u_1` });
+  });
+
+  it('EXEC-019: the output and the final state are stored through the storage provider', async () => {
+    h = createHarness([definition(api.url)]);
+    api.script('GET /users/u_1', [{ status: 200, body: user }]);
+    const state = await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+    if (state.result?.status !== 'success') throw new Error('expected success');
+    const location = state.result.outputLocation;
+    expect(JSON.parse(readFileSync(location.path, 'utf8'))).toEqual(state.result.output);
+    const ids = await h.executor.storage.list('results');
+    expect(ids).toHaveLength(1);
+    const saved = await h.executor.storage.load('results', ids[0]!);
+    expect(JSON.parse(saved!.data.toString('utf8'))).toEqual(state);
+  });
+
+  it('resubmitting the same request returns the recorded execution without sending again', async () => {
+    h = createHarness([definition(api.url)]);
+    api.script('GET /users/u_1', [{ status: 200, body: user }]);
+    const request = executeRequest('get_user', 'get-user', { userId: 'u_1' });
+    const first = await h.executor.execute(request);
+    const second = await h.executor.execute(structuredClone(request));
+    expect(second).toEqual(first);
+    expect(api.hits).toHaveLength(1);
+  });
+
+  it('the same key with a different request is refused with state_inconsistent and nothing is overwritten', async () => {
+    h = createHarness([definition(api.url)]);
+    api.script('GET /users/u_1', [{ status: 200, body: user }]);
+    const first = await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+    const error = await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_2' })).catch((e: unknown) => e);
+    expect(isActionError(error) && error.detail).toMatchObject({ category: 'state_inconsistent', code: 'REQUEST_MISMATCH' });
+    expect(h.executor.get(EXEC_ID, 'get_user')).toEqual(first);
+    expect(api.hits).toHaveLength(1);
+  });
+
+  it('a false condition with else "skip" ends skipped with the reason, sending nothing', async () => {
+    h = createHarness([definition(api.url)]);
+    const state = await h.executor.execute(
+      executeRequest('get_user', 'get-user', { userId: 'u_1' }, {
+        action: { ...executeRequest('get_user', 'get-user', { userId: 'u_1' }).action, condition: { if: '${check.output.ok}', then: 'execute', else: 'skip' } },
+        context: { credentials: {}, previousResults: { check: JSON.stringify({ ok: 'false' }) } },
+      }),
+    );
+    expect(state.status).toBe('skipped');
+    expect(state.result).toMatchObject({ status: 'skipped', reason: expect.stringContaining('${check.output.ok}') });
+    expect(api.hits).toHaveLength(0);
+  });
+
+  it('an unknown definition id ends failed with validation_failed naming it', async () => {
+    h = createHarness([definition(api.url)]);
+    const state = await h.executor.execute(executeRequest('x', 'no-such-definition', {}));
+    expect(state.result).toMatchObject({ status: 'failure', error: { category: 'validation_failed', code: 'UNKNOWN_DEFINITION' } });
+  });
+
+  it('a request that is not a valid payload is rejected with the JSON paths that are wrong', async () => {
+    h = createHarness([definition(api.url)]);
+    const error = await h.executor.execute({ executionId: 'nope', action: {} }).catch((e: unknown) => e);
+    expect(isActionError(error)).toBe(true);
+    if (!isActionError(error)) return;
+    expect(error.detail.code).toBe('INVALID_REQUEST');
+    expect(error.detail.message).toContain('$.executionId');
+    expect(error.detail.message).toContain('$.context');
+  });
+
+  it('spec step 8: emits action.execute.completed / failed through the outbox after commit', async () => {
+    const events: ExecutorEvent[] = [];
+    h = createHarness([definition(api.url, { retryPolicy: { ...definition(api.url).retryPolicy, maxAttempts: 1 } })], { onEvent: (e) => void events.push(e) });
+    api.script('GET /users/ok', [{ status: 200, body: user }]);
+    api.script('GET /users/gone', [{ status: 404, body: { message: 'no such user' } }]);
+    await h.executor.execute(executeRequest('a', 'get-user', { userId: 'ok' }));
+    await h.executor.execute(executeRequest('b', 'get-user', { userId: 'gone' }));
+    expect(events.map((e) => [e.type, e.actionId, e.payload.status])).toEqual([
+      ['action.execute.completed', 'a', 'completed'],
+      ['action.execute.failed', 'b', 'failed'],
+    ]);
+    expect(h.executor.journal.pendingOutbox()).toHaveLength(0);
+  });
+
+  it('an event a listener fails to take stays in the outbox and is delivered on the next start', async () => {
+    let fail = true;
+    const seen: string[] = [];
+    h = createHarness([definition(api.url)], {
+      onEvent: (e) => {
+        if (fail) throw new Error('listener down');
+        seen.push(e.type);
+      },
+    });
+    api.script('GET /users/u_1', [{ status: 200, body: user }]);
+    await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+    expect(h.executor.journal.pendingOutbox()).toHaveLength(1);
+    fail = false;
+    expect(await h.executor.deliverPendingEvents()).toBe(1);
+    expect(seen).toEqual(['action.execute.completed']);
+  });
+
+  it('cancel during a backoff ends failed with user_cancelled and sends nothing more', async () => {
+    h = createHarness([definition(api.url, { retryPolicy: { ...definition(api.url).retryPolicy, initialDelay: 60_000, maxDelay: 60_000 } })]);
+    // A clock that does not jump: the backoff really waits, and the test cancels it.
+    const { createManualClock } = await import('../src/clock.ts');
+    const clock = createManualClock();
+    const executor = h.reopen({ clock });
+    api.script('GET /users/u_1', [{ status: 503 }, { status: 200, body: user }]);
+    const running = executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+    while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 1));
+    const state = await executor.cancel(EXEC_ID, 'get_user', 'operator stopped it');
+    expect(state.result).toMatchObject({ status: 'failure', error: { category: 'user_cancelled', code: 'CANCELLED' } });
+    expect(await running).toEqual(state);
+    expect(api.hits).toHaveLength(1);
+  });
+
+  it('logs carry executionId, actionId, attempt and state on every line', async () => {
+    h = createHarness([definition(api.url)]);
+    api.script('GET /users/u_1', [{ status: 503 }, { status: 200, body: user }]);
+    await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+    const lines = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) {
+      expect(line).toMatchObject({ executionId: EXEC_ID, actionId: 'get_user' });
+      expect(typeof line['attempt']).toBe('number');
+      expect(typeof line['state']).toBe('string');
+    }
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * A real local HTTP API for executor tests (127.0.0.1, ephemeral port) that answers from a script
+ * and counts what reached it: every hit, and every *effect* — a POST applied once per idempotency key
+ * when it carries one, once per request when it does not. Duplicate effects are what the durability
+ * tests look for.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ScriptedResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw body text instead of JSON. */
+  raw?: string;
+  /** Never answer (the client's deadline or a kill decides). */
+  hang?: boolean;
+}
+
+export interface Hit {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface ScriptedApi {
+  url: string;
+  hits: Hit[];
+  /** Effects applied, by idempotency key (or `unkeyed:<n>`). */
+  effects: Map<string, number>;
+  /** Responses for `METHOD /path`, used in order; the last one repeats. */
+  script(route: string, responses: ScriptedResponse[]): void;
+  /** Called when a request arrives, before it is answered. */
+  onRequest?: (hit: Hit) => void;
+  hitsFor(route: string): Hit[];
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startScriptedApi(): Promise<ScriptedApi> {
+  const scripts = new Map<string, ScriptedResponse[]>();
+  const served = new Map<string, number>();
+  const keyed = new Map<string, ScriptedResponse>();
+  const hanging = new Set<ServerResponse>();
+  const api: ScriptedApi = {
+    url: '',
+    hits: [],
+    effects: new Map(),
+    script(route, responses) {
+      scripts.set(route, responses);
+      served.set(route, 0);
+    },
+    hitsFor(route) {
+      const [method, path] = route.split(' ');
+      return api.hits.filter((h) => h.method === method && h.path === path);
+    },
+    close: async () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      const hit: Hit = { method: req.method ?? 'GET', path, headers: req.headers, body: await readBody(req) };
+      api.hits.push(hit);
+      api.onRequest?.(hit);
+      const route = `${hit.method} ${path}`;
+      const key = req.headers['idempotency-key'];
+      const replay = typeof key === 'string' ? keyed.get(`${route}|${key}`) : undefined;
+      let response: ScriptedResponse;
+      if (replay) {
+        response = replay;
+      } else {
+        const list = scripts.get(route) ?? [{ status: 404, body: { error: { message: `no script for ${route}` } } }];
+        const index = served.get(route) ?? 0;
+        served.set(route, index + 1);
+        response = list[Math.min(index, list.length - 1)]!;
+        if (hit.method === 'POST' && response.status < 300) {
+          const effectKey = typeof key === 'string' ? `${route}|${key}` : `unkeyed:${api.hits.length}`;
+          api.effects.set(effectKey, (api.effects.get(effectKey) ?? 0) + 1);
+          if (typeof key === 'string') keyed.set(effectKey, response);
+        }
+      }
+      if (response.hang) {
+        hanging.add(res);
+        return;
+      }
+      res.writeHead(response.status, { 'content-type': response.raw === undefined ? 'application/json' : 'text/plain', ...response.headers });
+      res.end(response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body)));
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  api.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return api;
+}
