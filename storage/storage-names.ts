@@ -40,7 +40,7 @@ export function checkCollection(collection: string): string[] {
   const refuse = (reason: string): never => {
     throw actionError('validation_failed', `Storage collection ${JSON.stringify(collection)} is not allowed: it ${reason}. A collection is one or more names joined by "/", each ${NAME_RULE}.`, {
       code: 'INVALID_STORAGE_COLLECTION',
-      context: { collection: JSON.stringify(collection), reason },
+      context: { collection, reason },
       suggestion: 'Use a plain name such as "results" or "bodies/2026"; collections cannot point outside the storage directory.',
     });
   };
@@ -70,7 +70,7 @@ export function checkId(collection: string, id: string): void {
   if (reason === null) return;
   throw actionError('validation_failed', `Storage id ${JSON.stringify(id)} in collection ${JSON.stringify(collection)} is not allowed: it ${reason}. An id is ${NAME_RULE}, not ending in "${SIDECAR_SUFFIX}".`, {
     code: 'INVALID_STORAGE_ID',
-    context: { collection: JSON.stringify(collection), id: JSON.stringify(id), reason },
+    context: { collection, id, reason },
     suggestion: 'Derive ids from safe characters only (e.g. hash free-form action ids); ids cannot point outside their collection.',
   });
 }
