@@ -7,7 +7,7 @@
 import { actionError } from './action-error.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { readJsonDirectory } from './json-directory.ts';
-import { formatProblem, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
+import { byFile, formatProblem, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
 import type { LoadProblem } from './load-problem.ts';
 import { ApiCatalogEntrySchema } from './schemas/catalog.ts';
 import type { ApiCatalog, ApiCatalogEntry, ApiCatalogEntryInput } from './schemas/catalog.ts';
@@ -101,5 +101,5 @@ export function loadCatalogFromDir(dir: string): { catalog: ApiCatalog; problems
     byId.set(entry.apiId, entry);
     fileOf.set(entry.apiId, file);
   }
-  return { catalog: catalogOf(byId), problems };
+  return { catalog: catalogOf(byId), problems: byFile(problems) };
 }

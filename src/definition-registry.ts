@@ -6,7 +6,7 @@
  */
 import { actionError } from './action-error.ts';
 import { readJsonDirectory } from './json-directory.ts';
-import { formatProblem, jsonPathOf, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
+import { byFile, formatProblem, jsonPathOf, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
 import type { LoadProblem } from './load-problem.ts';
 import { ActionDefinitionSchema } from './schemas/action-definition.ts';
 import type { ActionDefinition } from './schemas/action-definition.ts';
@@ -109,5 +109,5 @@ export function loadDefinitionsFromDir(dir: string): { registry: DefinitionRegis
     byId.set(definition.id, definition);
     fileOf.set(definition.id, file);
   }
-  return { registry: registryOf(byId), problems };
+  return { registry: registryOf(byId), problems: byFile(problems) };
 }

@@ -18,8 +18,9 @@ export interface JsonFile {
 export const MAX_JSON_FILE_BYTES = 5 * 1024 * 1024;
 
 function errorText(error: unknown): string {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string') return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return code === undefined || error.message.startsWith(code) ? error.message : `${code}: ${error.message}`;
 }
 
 /** Reads and parses the `*.json` files of `dir`, sorted by name so loading is deterministic. */

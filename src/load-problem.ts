@@ -22,6 +22,11 @@ export function formatProblem(problem: LoadProblem): string {
   return `${problem.file}: ${problem.path}: ${problem.message}`;
 }
 
+/** Problems grouped by file in name order (stable: a file's problems keep their order). */
+export function byFile(problems: readonly LoadProblem[]): LoadProblem[] {
+  return [...problems].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
 /** `["retryPolicy", "maxAttempts"]` → `$.retryPolicy.maxAttempts`; other keys as `["Idempotency-Key"]`. */
 export function jsonPathOf(segments: readonly PropertyKey[]): string {
   let path = '$';

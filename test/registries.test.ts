@@ -199,7 +199,7 @@ describe('loadDefinitionsFromDir', () => {
     expect(registry.list()).toEqual([]);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ file: missing, path: '$' });
-    expect(problems[0]?.message).toMatch(/^cannot read the directory \(ENOENT: .*\); check the path$/);
+    expect(problems[0]?.message).toMatch(/^cannot read the directory \(ENOENT: no such file or directory, scandir .*\); check the path$/);
   });
 });
 
@@ -300,9 +300,10 @@ describe('loadCatalogFromDir', () => {
     const broken = write('c.json', '{\n  "apiId": "x"\n  "name": "y"\n}');
     const { catalog, problems } = loadCatalogFromDir(dir);
     expect((await catalog.getApiEntry('orders-api'))?.name).toBe('First');
+    // Problems come in file order, whichever check found them.
     expect(problems.map(formatProblem)).toEqual([
-      `${broken}: $: invalid JSON at line 3, column 3: expected ',' or '}', found "\\""`,
       `${second}: $.apiId: duplicate apiId "orders-api": already defined in ${first}; this file is ignored`,
+      `${broken}: $: invalid JSON at line 3, column 3: expected ',' or '}', found "\\""`,
     ]);
   });
 
