@@ -81,10 +81,12 @@ const addFormats = addFormatsModule.default;
 /**
  * One ajv for the process. `strictSchema` rejects unknown keywords (a typo such as "minimun" in a
  * fragment would otherwise silently validate nothing); `addUsedSchema: false` keeps a fragment's `$id`
- * from clashing with another definition's.
+ * from clashing with another definition's. `allErrors` stays off: every field is validated on its
+ * own, so all bad fields are still reported, while a huge array of bad items costs one error object,
+ * not one per item (memory stays bounded whatever the response size).
  */
 const ajv = new Ajv({
-  allErrors: true,
+  allErrors: false,
   strictSchema: true,
   strictTypes: false,
   strictTuples: false,

@@ -373,6 +373,13 @@ describe('EXEC-010: output validation', () => {
     expect(() => validateOutput(defWith({}, { note: 'string?' }), undefined)).not.toThrow();
   });
 
+  it('EXEC-010: a huge array of bad items costs one reported error per field, not one per item', () => {
+    const list = defWith({}, { ids: 'array:integer' });
+    const ids = Array.from({ length: 200_000 }, (_, i) => `id-${i}`);
+    const error = failure(() => validateOutput(list, { ids }));
+    expect(error.message).toBe('Response of action "get_user" v1.0.0 does not match its outputSchema: `ids[0]` expected integer, received string "id-0".');
+  });
+
   it('EXEC-010: values of secret-looking response fields are not echoed', () => {
     const tokens = defWith({}, { accessToken: 'integer' });
     const error = failure(() => validateOutput(tokens, { accessToken: 'eyJhbGciOi.secret' }));
