@@ -87,7 +87,8 @@ export async function startScriptedApi(): Promise<ScriptedApi> {
         if (hit.method === 'POST' && response.status < 300) {
           const effectKey = typeof key === 'string' ? `${route}|${key}` : `unkeyed:${api.hits.length}`;
           api.effects.set(effectKey, (api.effects.get(effectKey) ?? 0) + 1);
-          if (typeof key === 'string') keyed.set(effectKey, response);
+          // A replay answers, even when the first response was held back (the effect was applied).
+          if (typeof key === 'string') keyed.set(effectKey, { ...response, hang: false });
         }
       }
       if (response.hang) {
