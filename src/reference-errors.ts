@@ -158,7 +158,7 @@ const SYNTAX_HELP =
 
 /** A `${...}` the plan author wrote does not follow the grammar. */
 export function syntaxError(scope: ErrorScope, error: ReferenceSyntaxError): ActionError {
-  const raw = truncate(error.raw, RAW_LIMIT);
+  const raw = truncate(scope.redactor.text(error.raw), RAW_LIMIT);
   return build(
     scope,
     'REFERENCE_SYNTAX',

@@ -118,8 +118,9 @@ function createSession(ctx: ReferenceContext, opts: ResolveOptions = {}): Sessio
   };
 }
 
-function quoteName(name: string): string {
-  return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+/** Quotes an input or field name for a label, redacting before cutting so no secret prefix survives. */
+function quoteName(name: string, session: Session): string {
+  return JSON.stringify(name.length > 80 ? `${session.redactor().text(name).slice(0, 80)}…` : name);
 }
 
 function scopeOf(session: Session, site: Site): ErrorScope {
@@ -356,7 +357,7 @@ export function resolveInputs(
 ): Record<string, unknown> {
   const session = createSession(ctx, opts);
   const entries = Object.entries(inputs).map(([name, value]) => {
-    const site: Site = { label: `Input ${quoteName(name)}`, context: { input: name } };
+    const site: Site = { label: `Input ${quoteName(name, session)}`, context: { input: name } };
     return [name, resolveWith(session, site, value)] as const;
   });
   return Object.fromEntries(entries);
@@ -372,7 +373,8 @@ export function resolveValue(
   opts: ResolveOptions & { field?: string } = {},
 ): unknown {
   const field = opts.field ?? 'value';
-  return resolveWith(createSession(ctx, opts), { label: `Field ${quoteName(field)}`, context: { field } }, value);
+  const session = createSession(ctx, opts);
+  return resolveWith(session, { label: `Field ${quoteName(field, session)}`, context: { field } }, value);
 }
 
 /**
@@ -398,7 +400,7 @@ export function resolveCondition(ref: string, ctx: ReferenceContext): boolean {
 export function resolveCredentialTemplate(template: string, credentials: Record<string, string>, field: string): string {
   if (typeof template !== 'string' || !template.includes('${')) return template;
   const session = createSession({ previousResults: {}, credentials }, { allowCredentials: true });
-  const site: Site = { label: `Field ${quoteName(field)}`, context: { field } };
+  const site: Site = { label: `Field ${quoteName(field, session)}`, context: { field } };
   const parsed = parseTemplate(template);
   if (!parsed.ok) throw syntaxError(scopeOf(session, site), parsed.error);
   let out = '';
