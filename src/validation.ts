@@ -13,7 +13,9 @@ import addFormatsModule from 'ajv-formats';
 import { actionError } from './action-error.ts';
 import { describeValue, jsonTypeOf, quoteTruncated } from './describe-value.ts';
 import { ACCEPTED_SCHEMA_STRINGS, parseFieldType } from './schema-language.ts';
-import type { CoercionTarget, FieldType } from './schema-language.ts';
+import type { FieldType } from './schema-language.ts';
+import { coerceString } from './input-coercion.ts';
+import { navigateDottedPath } from './dotted-path.ts';
 import type { ActionDefinition } from './schemas/action-definition.ts';
 import { findSimilarNames } from './similar-names.ts';
 import { describeAjvErrors, fieldList, joinProblems } from './validation-messages.ts';
@@ -214,22 +216,6 @@ export function compileDefinitionSchemas(def: ActionDefinition): CompiledSchemas
   );
 }
 
-const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
-
-/** Coerces a reference string to the field's type when the whole string is one, as ajv's coerceTypes. */
-function coerceString(text: string, target: CoercionTarget): { ok: true; value: number | boolean } | { ok: false } {
-  if (target === 'boolean') {
-    if (text === 'true') return { ok: true, value: true };
-    if (text === 'false') return { ok: true, value: false };
-    return { ok: false };
-  }
-  if (!JSON_NUMBER.test(text)) return { ok: false };
-  const value = Number(text);
-  if (!Number.isFinite(value)) return { ok: false };
-  if (target === 'integer' && !Number.isInteger(value)) return { ok: false };
-  return { ok: true, value };
-}
-
 /** Validates one present value; returns the problems (empty when valid). */
 function checkValue(field: CompiledField, value: unknown, options: ValidationOptions): FieldProblem[] {
   if (value === null && field.type.optional) return [];
@@ -304,25 +290,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-type Navigation =
-  | { kind: 'found'; value: unknown }
-  | { kind: 'missing'; depth: number; parent: Record<string, unknown> }
-  | { kind: 'blocked'; depth: number; value: unknown };
-
-/** Follows a dotted path through objects: found, missing at `depth`, or blocked by a non-object at `depth`. */
-function navigate(root: Record<string, unknown>, path: readonly string[]): Navigation {
-  let node: Record<string, unknown> = root;
-  for (let depth = 0; depth < path.length; depth++) {
-    const segment = path[depth] ?? '';
-    if (!Object.hasOwn(node, segment)) return { kind: 'missing', depth, parent: node };
-    const value = node[segment];
-    if (depth === path.length - 1) return { kind: 'found', value };
-    if (!isPlainObject(value)) return { kind: 'blocked', depth, value };
-    node = value;
-  }
-  return { kind: 'found', value: node };
-}
-
 /** Finds the similarly named keys the response has where a declared field is missing. */
 function renameCandidates(fields: readonly CompiledField[], path: readonly string[], depth: number, parent: Record<string, unknown>): string[] {
   const prefix = path.slice(0, depth);
@@ -349,7 +316,7 @@ export function validateOutput(def: ActionDefinition, body: unknown, options: Va
   const renames: string[] = [];
 
   for (const field of compiled.output) {
-    const found = navigate(root, field.path);
+    const found = navigateDottedPath(root, field.path);
     if (found.kind === 'found') {
       problems.push(...checkValue(field, found.value, options));
       continue;

@@ -380,6 +380,13 @@ describe('EXEC-010: output validation', () => {
     expect(error.message).toBe('Response of action "get_user" v1.0.0 does not match its outputSchema: `ids[0]` expected integer, received string "id-0".');
   });
 
+  it('EXEC-010: field names such as constructor or toString never resolve to Object.prototype', () => {
+    const error = failure(() => validateOutput(defWith({}, { constructor: 'string', 'toString.name': 'string' }), {}));
+    expect(error.message).toContain('`constructor` is missing');
+    expect(error.message).toContain('`toString` is missing (needed for `toString.name`)');
+    expect(failure(() => validateInputs(defWith({ valueOf: 'string' }), {})).message).toContain('`valueOf` is required but was not provided');
+  });
+
   it('EXEC-010: values of secret-looking response fields are not echoed', () => {
     const tokens = defWith({}, { accessToken: 'integer' });
     const error = failure(() => validateOutput(tokens, { accessToken: 'eyJhbGciOi.secret' }));
