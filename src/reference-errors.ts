@@ -10,6 +10,7 @@ import { actionError, type ActionError } from './action-error.ts';
 import type { JsonErrorLocation } from './json-error-position.ts';
 import type { ReferenceSyntaxError } from './reference-syntax.ts';
 import { REDACTED, type Redactor } from './redaction.ts';
+import { findSimilarNames } from './similar-names.ts';
 import type { ErrorCategory } from './schemas/errors.ts';
 
 /** Error codes of reference resolution, all `validation_failed` except CREDENTIAL_MISSING (`auth_invalid`). */
@@ -89,37 +90,10 @@ function listNames(names: readonly string[]): string {
   return names.length > LIST_LIMIT ? `${shown}, … (${names.length - LIST_LIMIT} more)` : shown;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j] as number;
-      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length] as number;
-}
-
-/** The candidate a typo most likely meant: same letters ignoring case and `_`/`-`, or ≤ 2 edits away. */
-export function closestName(wanted: string, candidates: readonly string[]): string | undefined {
-  const normalize = (name: string): string => name.toLowerCase().replace(/[_-]/g, '');
-  const exact = candidates.find((candidate) => normalize(candidate) === normalize(wanted));
-  if (exact !== undefined) return exact;
-  if (wanted.length > 64) return undefined;
-  let best: string | undefined;
-  let bestDistance = Math.min(2, Math.floor(wanted.length / 3));
-  for (const candidate of candidates.slice(0, 1000)) {
-    if (Math.abs(candidate.length - wanted.length) > bestDistance || candidate.length > 64) continue;
-    const distance = editDistance(wanted.toLowerCase(), candidate.toLowerCase());
-    if (distance <= bestDistance && (best === undefined || distance < bestDistance)) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
+/** The candidate a typo most likely meant (the project-wide rule of similar-names.ts). */
+function closestName(wanted: string, candidates: readonly string[]): string | undefined {
+  // Bounded: an output with thousands of keys should not make a failure slow to report.
+  return findSimilarNames(wanted, candidates.slice(0, 1000), 1)[0];
 }
 
 function via(scope: ErrorScope): string {
