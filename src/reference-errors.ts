@@ -54,6 +54,11 @@ function truncate(text: string, limit: number): string {
   return text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length} chars)`;
 }
 
+/** Shows line breaks and other control characters as escapes, so a message stays on one line. */
+function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
+}
+
 /** A short, redacted rendering of a value for a message. */
 export function previewValue(value: unknown, redactor: Redactor, secretField = false): string {
   if (secretField) return REDACTED;
@@ -208,7 +213,7 @@ export function malformedJsonError(scope: ErrorScope, raw: string, where: string
   const at = location === null
     ? 'it could not be parsed'
     : `expected ${location.expected} at position ${location.position} (line ${location.line}, column ${location.column}), found ${location.found}`;
-  const start = truncate(scope.redactor.text(text), PREVIEW_LIMIT);
+  const start = escapeControls(truncate(scope.redactor.text(text), PREVIEW_LIMIT));
   const stored = where.startsWith('previousResults[');
   return build(
     scope,
@@ -245,7 +250,7 @@ export function depthExceededError(scope: ErrorScope, raw: string, chain: readon
   return build(
     { ...scope, chain: [] },
     'REFERENCE_DEPTH_EXCEEDED',
-    `${scope.label} refers to ${raw}, whose chain of references is deeper than ${maxDepth} levels: ${printed}. Resolution stopped there.`,
+    `${scope.label} refers to ${scope.reference ?? raw}, whose chain of references is deeper than ${maxDepth} levels: ${printed}. Resolution stopped there.`,
     { reference: raw, chain: printed, maxDepth: String(maxDepth) },
     'Shorten the chain so outputs hold values rather than references to further references, or pass a larger maxDepth if this depth is intended.',
   );

@@ -118,7 +118,7 @@ describe('malformed JSON text', () => {
     const detail = fail('${a.output.id}', { previousResults: { a: '{"id": "x",\n "n": }' }, credentials: {} });
     expect(detail.code).toBe('REFERENCE_MALFORMED_JSON');
     expect(detail.message).toBe(
-      'Input "owner" refers to ${a.output.id}, but previousResults["a"] is not valid JSON: expected a JSON value (object, array, string, number, true, false or null) at position 18 (line 2, column 7), found "}". The text starts: {"id": "x",\n "n": }',
+      'Input "owner" refers to ${a.output.id}, but previousResults["a"] is not valid JSON: expected a JSON value (object, array, string, number, true, false or null) at position 18 (line 2, column 7), found "}". The text starts: {"id": "x",\\n "n": }',
     );
     expect(detail.context).toMatchObject({ position: '18', line: '2', column: '7' });
     expect(detail.suggestion).toContain('previousResults values must be the JSON text');

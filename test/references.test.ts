@@ -221,7 +221,7 @@ describe('depth limit', () => {
     expect(one('${c0.output.v}', chain(16))).toBe('end');
     const detail = failure(() => one('${c0.output.v}', chain(17)));
     expect(detail.code).toBe('REFERENCE_DEPTH_EXCEEDED');
-    expect(detail.message).toContain('deeper than 16 levels: c0.output.v → c1.output.v →');
+    expect(detail.message).toContain('Input "v" refers to ${c0.output.v}, whose chain of references is deeper than 16 levels: c0.output.v → c1.output.v →');
     expect(detail.context['maxDepth']).toBe('16');
   });
 
