@@ -33,7 +33,7 @@ export function parseJsonText(text: string, source: string): unknown {
 export async function readJsonInput(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<unknown> {
   if (path === '-') {
     const chunks: Buffer[] = [];
-    for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     return parseJsonText(Buffer.concat(chunks).toString('utf8'), '<stdin>');
   }
   let text: string;

@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isActionError } from './action-error.ts';
 import { createActionExecutor, type ActionExecutor, type ActionExecutorOptions } from './executor.ts';
-import { loadDefinitionsFromDir, formatProblem } from './definition-registry.ts';
+import { loadDefinitionsFromDir } from './definition-registry.ts';
+import { formatProblem } from './load-problem.ts';
 import { loadCatalogFromDir } from './catalog-registry.ts';
 import { ActionExecuteRequestSchema } from './schemas/job.ts';
 import { actionExecutionMachine } from '../machines/action-execution.ts';
@@ -138,11 +139,10 @@ async function commandExecute(positionals: string[], flags: Flags, io: CliIo): P
   const request = parseWith(ActionExecuteRequestSchema, await readJsonInput(path, io.stdin), source);
   const credentials = await loadCredentials(flags, io);
   request.context.credentials = { ...credentials, ...request.context.credentials };
-  let executor: ActionExecutor | undefined;
   const human = !flags.json;
-  executor = await openExecutor(flags, io, {
+  const executor: ActionExecutor = await openExecutor(flags, io, {
     onTransition: (info) => {
-      if (human && executor) for (const line of progressLines(info, executor.journal, systemClock.now())) write(io.stdout, line);
+      if (human) for (const line of progressLines(info, executor.journal, systemClock.now())) write(io.stdout, line);
     },
   });
   try {

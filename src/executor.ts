@@ -247,7 +247,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     let lastStep = snapshot?.context?.step ?? 0;
     let lastState = record.stateValue;
     let lastEvent = snapshot ? 'resume' : 'xstate.init';
-    let journalFailure: unknown;
+    let journalFailure: Error | undefined;
 
     const inspect = (event: InspectionEvent): void => {
       if (event.type === '@xstate.event' && event.actorRef === actor) lastEvent = event.event.type;
@@ -317,7 +317,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
             options.faultHook?.(`transition:${to}`);
             options.onTransition?.({ ...key, from, to, event: lastEvent, context });
           } catch (error) {
-            journalFailure = error;
+            journalFailure = error instanceof Error ? error : new Error(String(error));
             queueMicrotask(() => actor.stop());
           }
         },
@@ -330,7 +330,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
             await run.settle();
             finish();
             if (journalFailure) {
-              reject(journalFailure instanceof Error ? journalFailure : new Error(String(journalFailure)));
+              reject(journalFailure);
               return;
             }
             const final = journal.get(key);

@@ -26,6 +26,11 @@ export interface PreparedRequest {
   body?: string;
   /** Set when a header used `{idempotencyKey}`: the request is then safe to repeat. */
   idempotencyKey?: string;
+  /**
+   * Names of headers whose values came from `${credentials.NAME}` templates: always redacted in
+   * records and never sent to another origin on a redirect.
+   */
+  credentialHeaders?: string[];
 }
 
 /** Adds authentication headers to one outgoing request (every attempt and same-origin redirect hop). */
@@ -80,6 +85,8 @@ export interface ResponseOutcome {
   redirects: string[];
   /** The redacted record of this attempt (EXEC-013, EXEC-014). */
   trace: HttpTraceEntry;
+  /** The redirect hops before `trace`, in order, each with its 3xx response (absent when none). */
+  redirectTraces?: HttpTraceEntry[];
 }
 
 /** No usable HTTP response: a network, protocol, timeout or size failure (DESIGN §5 table). */
@@ -95,6 +102,8 @@ export interface NetworkErrorOutcome {
   status?: number;
   headers?: Record<string, string>;
   trace: HttpTraceEntry;
+  /** The redirect hops before `trace`, in order, each with its 3xx response (absent when none). */
+  redirectTraces?: HttpTraceEntry[];
 }
 
 export type AttemptOutcome = ResponseOutcome | NetworkErrorOutcome;

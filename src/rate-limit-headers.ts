@@ -262,13 +262,15 @@ export function readRateLimitInfo(
 }
 
 /**
- * The server's wish as one delay: `Retry-After` always counts; the quota reset counts when the
- * response is a rate limit or the quota is exhausted (GitHub sends its reset on every response, and a
- * 500 must not wait for it). The largest applicable value wins: never retry earlier than asked.
+ * The server's wish as one delay: `Retry-After` always counts; the quota reset counts when the quota
+ * is exhausted (remaining 0), or when the response is a rate limit and the remaining count is unknown.
+ * GitHub sends its reset on every response: a 500, or a secondary limit while the hourly quota still
+ * has room, must not wait for it. The largest applicable value wins: never retry earlier than asked.
  */
 export function serverWishMs(info: RateLimitInfo, rateLimited: boolean): number | undefined {
   const candidates: number[] = [];
   if (info.retryAfterMs !== undefined) candidates.push(info.retryAfterMs);
-  if (info.resetMs !== undefined && (rateLimited || info.remaining === 0)) candidates.push(info.resetMs);
+  const exhausted = info.remaining === 0 || (info.remaining === undefined && rateLimited);
+  if (info.resetMs !== undefined && exhausted) candidates.push(info.resetMs);
   return candidates.length === 0 ? undefined : Math.max(...candidates);
 }

@@ -56,7 +56,12 @@ function truncate(text: string, limit: number): string {
 
 /** Shows line breaks and other control characters as escapes, so a message stays on one line. */
 function escapeControls(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (char) => JSON.stringify(char).slice(1, -1));
+  let out = '';
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    out += code < 0x20 || code === 0x7f ? JSON.stringify(char).slice(1, -1) : char;
+  }
+  return out;
 }
 
 /** A short, redacted rendering of a value for a message. */

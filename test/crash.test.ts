@@ -131,7 +131,7 @@ async function crashAndResume(kind: Kind, point: string, nth: number): Promise<C
   const signal = await new Promise<NodeJS.Signals | null>((done) => child.once('exit', (_code, sig) => done(sig)));
   if (signal !== 'SIGKILL') throw new Error(`child was not killed at ${point}#${nth} (exit signal ${signal}): ${stderr.slice(0, 500)}`);
   const hitsBefore = api.hitsFor(kind.route).length;
-  api.onRequest = undefined;
+  delete api.onRequest;
 
   const executor = createActionExecutor({
     dbPath: join(dir, 'j.db'),

@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, initialTransition, transition, type AnyEventObject } from 'xstate';
 import { getAdjacencyMap } from 'xstate/graph';
-import { actionExecutionMachine, MACHINE_VERSION, toErrorDetail } from '../machines/action-execution.ts';
+import {
+  actionExecutionMachine,
+  MACHINE_VERSION,
+  toErrorDetail,
+  type ClassifyInput,
+  type ClassifyOutput,
+  type EffectInput,
+  type RequestInput,
+  type RequestOutput,
+  type ResolveOutput,
+  type StoreInput,
+  type StoreOutput,
+  type WaitInput,
+} from '../machines/action-execution.ts';
 import { ExecutionContextSchema } from '../machines/action-execution-context.ts';
 import { actionError } from '../src/action-error.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
@@ -42,7 +55,7 @@ describe('action execution machine: transitions (pure transition() API)', () => 
     const [snapshot, actions] = transition(actionExecutionMachine, walk([done('resolve', { kind: 'execute' })]), done('validate', undefined) as never);
     expect(snapshot.value).toBe('requesting');
     const spawn = actions.find((a) => a.type === 'xstate.spawnChild');
-    expect((spawn?.params as { input: { attempt: number } }).input.attempt).toBe(1);
+    expect((spawn?.params as unknown as { input: { attempt: number } }).input.attempt).toBe(1);
   });
 
   it('keeps the ErrorDetail of an ActionError thrown by an effect', () => {
@@ -89,7 +102,7 @@ describe('action execution machine: transitions (pure transition() API)', () => 
     expect(requesting.value).toBe('requesting');
     expect(requesting.context.nextAttemptAt).toBeNull();
     const spawn = actions.find((a) => a.type === 'xstate.spawnChild');
-    expect((spawn?.params as { input: { attempt: number } }).input.attempt).toBe(2);
+    expect((spawn?.params as unknown as { input: { attempt: number } }).input.attempt).toBe(2);
   });
 
   it('repeats the request once with authRefreshed after an expired credential', () => {
@@ -177,7 +190,7 @@ describe('action execution machine: model-based coverage (xstate/graph)', () => 
   ];
   const adjacency = getAdjacencyMap(actionExecutionMachine, {
     input,
-    events,
+    events: events as never[],
     // Identify a state by its value only: step and attempt counters would make the graph infinite.
     serializeState: (snapshot) => JSON.stringify(snapshot.value),
   });
@@ -185,7 +198,7 @@ describe('action execution machine: model-based coverage (xstate/graph)', () => 
   for (const node of Object.values(adjacency)) {
     // A final snapshot takes no more events; the traversal still probes them.
     if (node.state.status === 'done') continue;
-    for (const next of Object.values(node.transitions)) {
+    for (const next of Object.values<{ state: { value: unknown } }>(node.transitions)) {
       const from = String(node.state.value);
       const to = String(next.state.value);
       // Events a state does not handle leave it where it is; those are not transitions.
@@ -216,14 +229,14 @@ describe('action execution machine: running with provided actors', () => {
     let attempts = 0;
     const machine = actionExecutionMachine.provide({
       actors: {
-        resolve: fromPromise(async () => (calls.push('resolve'), { kind: 'execute' as const })),
-        validate: fromPromise(async () => void calls.push('validate')),
-        request: fromPromise(async ({ input: i }) => (calls.push(`request:${i.attempt}`), (attempts = i.attempt), { kind: 'sent' as const, attempt: i.attempt })),
-        classify: fromPromise(async () =>
-          attempts < 3 ? { kind: 'retry' as const, until: 0, reason: '503' } : { kind: 'success' as const, output: { ok: 'true' } },
+        resolve: fromPromise<ResolveOutput, EffectInput>(async () => (calls.push('resolve'), { kind: 'execute' })),
+        validate: fromPromise<void, EffectInput>(async () => void calls.push('validate')),
+        request: fromPromise<RequestOutput, RequestInput>(async ({ input: i }) => (calls.push(`request:${i.attempt}`), (attempts = i.attempt), { kind: 'sent', attempt: i.attempt })),
+        classify: fromPromise<ClassifyOutput, ClassifyInput>(async () =>
+          attempts < 3 ? { kind: 'retry', until: 0, reason: '503' } : { kind: 'success', output: { ok: 'true' } },
         ),
-        wait: fromPromise(async () => void calls.push('wait')),
-        store: fromPromise(async () => (calls.push('store'), { location })),
+        wait: fromPromise<void, WaitInput>(async () => void calls.push('wait')),
+        store: fromPromise<StoreOutput, StoreInput>(async () => (calls.push('store'), { location })),
         ...overrides,
       },
     });
@@ -242,7 +255,7 @@ describe('action execution machine: running with provided actors', () => {
   it('a persisted snapshot survives a JSON round trip and the restored actor re-runs the in-flight effect', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const first = stubbed({ wait: fromPromise(async () => gate) });
+    const first = stubbed({ wait: fromPromise<void, WaitInput>(async () => gate) });
     const actor = createActor(first.machine, { input }).start();
     await new Promise<void>((resolve) => {
       const sub = actor.subscribe((s) => s.value === 'backingOff' && (sub.unsubscribe(), resolve()));

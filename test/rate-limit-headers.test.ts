@@ -136,10 +136,12 @@ describe('readRateLimitInfo / serverWishMs', () => {
     expect(info.retryAfterMs).toBeUndefined();
   });
 
-  it('Retry-After always counts; a quota reset counts only for rate limits or an exhausted quota', () => {
+  it('Retry-After always counts; a quota reset counts only when the quota is exhausted (or unknown on a rate limit)', () => {
     const reset = { resetMs: 600_000, remaining: 42, unparsed: [] };
     expect(serverWishMs(reset, false)).toBeUndefined(); // e.g. GitHub's reset on a 500
-    expect(serverWishMs(reset, true)).toBe(600_000);
+    expect(serverWishMs(reset, true)).toBeUndefined(); // a secondary limit while the quota has room
+    expect(serverWishMs({ resetMs: 600_000, unparsed: [] }, true)).toBe(600_000);
+    expect(serverWishMs({ resetMs: 600_000, unparsed: [] }, false)).toBeUndefined();
     expect(serverWishMs({ ...reset, remaining: 0 }, false)).toBe(600_000);
     expect(serverWishMs({ retryAfterMs: 3_000, unparsed: [] }, false)).toBe(3_000);
     expect(serverWishMs({ retryAfterMs: 3_000, resetMs: 20_000, unparsed: [] }, true)).toBe(20_000);
