@@ -4,7 +4,7 @@
  * was expected — a stack trace only with --debug. `--json` prints the final ActionExecutionState and
  * nothing else on stdout; logs go to stderr.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isActionError } from './action-error.ts';
@@ -120,16 +120,26 @@ async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecut
     ...extra,
   };
   if (catalog.catalog) options.catalog = catalog.catalog;
+  let stopInspector: (() => void) | undefined;
   if (flags.inspect) {
     const { createWebSocketInspector } = await import('@statelyai/inspect');
     const url = flags['inspect-url'] ?? 'ws://127.0.0.1:8080';
     const inspector = createWebSocketInspector({ url });
     write(io.stderr, `inspecting: streaming XState inspection events to ${url}`);
     options.inspect = inspector.inspect;
+    stopInspector = () => inspector.stop();
   }
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(resolve(options.dbPath ?? '.', '..'), { recursive: true });
-  return createActionExecutor(options);
+  const executor = createActionExecutor(options);
+  if (!stopInspector) return executor;
+  const stop = stopInspector;
+  return {
+    ...executor,
+    close: async () => {
+      await executor.close();
+      stop();
+    },
+  };
 }
 
 async function commandExecute(positionals: string[], flags: Flags, io: CliIo): Promise<number> {
