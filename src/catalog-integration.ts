@@ -55,11 +55,14 @@ function splitBase(baseUrl: string): { origin: string; path: string } | undefine
   }
 }
 
-/** Rejects after `ms` with a message naming the operation; the timer does not keep the process alive. */
+/**
+ * Rejects after `ms` with a message naming the operation. The timer is deliberately not unref'd: a
+ * hung catalog promise does not keep the process alive, so an unref'd timer would let a CLI run exit
+ * silently mid-action instead of degrading to standard handling.
+ */
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    timer.unref?.();
     promise.then(
       (value) => {
         clearTimeout(timer);

@@ -169,7 +169,7 @@ export function readErrorBody(body: ReceivedBody, opts: ReadErrorBodyOptions): E
     const info: ErrorBodyInfo = {
       details,
       matchText: JSON.stringify(json) ?? '',
-      summary: `JSON body (${type}, ${size})${decodedFromBinary ? ' decoded from binary' : ''}`,
+      summary: `JSON body (${type}, ${size}${decodedFromBinary ? ', decoded from binary' : ''}): ${redactor.text(truncate(JSON.stringify(redactor.json(json)) ?? '', PREVIEW))}`,
       looksLikeHtml: false,
     };
     if (found.message !== undefined) info.message = redactor.text(truncate(found.message, MAX_MESSAGE));

@@ -52,12 +52,12 @@ function duration(ms: number): string {
   return ms >= 10_000 ? `${Math.ceil(ms / 1000)} s` : `${ms} ms`;
 }
 
-function refuse(input: RetryInput, refusedBecause: RetryRefusal, why: string, extra: Partial<ErrorDetail> = {}): RetryDecision {
+function refuse(input: RetryInput, refusedBecause: RetryRefusal, why: string, extra: Partial<ErrorDetail> = {}, shortWhy = why): RetryDecision {
   const original = input.classification.error;
   const error: ErrorDetail = {
     ...original,
     ...extra,
-    message: `${original.message} — not retried: ${why}`,
+    message: `${original.message} — not retried: ${shortWhy}`,
     context: {
       ...original.context,
       retryRefusedBecause: refusedBecause,
@@ -120,6 +120,10 @@ export function decideRetry(input: RetryInput): RetryDecision {
       'server_delay_exceeds_max_delay',
       `the server asks to wait ${duration(wish)} (until ${retryAfter}), longer than ${maxSource} of ${duration(effective.maxDelay)}; reschedule the action at retryAfter instead of retrying early into another rejection`,
       { retryAfter },
+      // Classification already quoted the wait in the message; say only why it stops here.
+      error.message.includes('the server asks to wait')
+        ? `that is longer than ${maxSource} of ${duration(effective.maxDelay)}; reschedule the action at retryAfter (${retryAfter}) instead of retrying early into another rejection`
+        : undefined,
     );
   }
 

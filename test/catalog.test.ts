@@ -1,4 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -101,6 +103,17 @@ describe('EXEC-015: catalog lookup by longest segment-boundary baseUrl prefix', 
     const match = await createCatalogLookup(catalogOf(entries, { hang: true }), { timeoutMs: 20 }).match('https://api.example.com/v1/x');
     expect(match.entry).toBeNull();
     expect(match.unavailable).toBe('API catalog unavailable (the API catalog did not answer within 20 ms); standard error handling applies');
+  });
+
+  it('a hung catalog in a process with nothing else to do still degrades instead of exiting silently', async () => {
+    // A never-settling promise does not keep Node alive; the timeout timer must.
+    const script = [
+      `import { createCatalogLookup } from ${JSON.stringify(new URL('../src/catalog-integration.ts', import.meta.url).href)};`,
+      'const lookup = createCatalogLookup({ getAllApis: () => new Promise(() => {}), getApiEntry: async () => null }, { timeoutMs: 30 });',
+      "console.log(JSON.stringify(await lookup.match('https://api.example.com/v1')));",
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd() });
+    expect(JSON.parse(stdout)).toMatchObject({ entry: null, unavailable: expect.stringContaining('did not answer within 30 ms') });
   });
 
   it('a failed load is not cached: a catalog that recovers is used again', async () => {

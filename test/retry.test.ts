@@ -196,6 +196,17 @@ describe('delay and the server’s wish (edge case 4)', () => {
     }
   });
 
+  it('when the classification already quoted the wait, the refusal only adds why it stops', () => {
+    const c = rateLimited(60_000);
+    c.error.message += '; the server asks to wait 60 s (until 2026-01-01T00:01:00.000Z)';
+    const decision = decideRetry(input({ policy: ratePolicy, classification: c }));
+    expect(decision.retry).toBe(false);
+    if (!decision.retry) {
+      expect(decision.error.message).toMatch(/\(until 2026-01-01T00:01:00\.000Z\) — not retried: that is longer than retryPolicy\.maxDelay of 5000 ms; reschedule the action at retryAfter \(2026-01-01T00:01:00\.000Z\)/);
+      expect(decision.reason).toContain('the server asks to wait 60 s');
+    }
+  });
+
   it('respect_reset waits exactly the server’s wish', () => {
     const decision = decideRetry(input({ policy: ratePolicy, classification: rateLimited(1_234, { backoffStrategy: 'respect_reset' }) }));
     expect(decision).toMatchObject({ retry: true, delayMs: 1_234 });
