@@ -60,7 +60,7 @@ export function encodingProblem(
   details: { charset: string; failure: DecodeFailure | null; byte?: number | undefined; size: number; unsupported?: boolean; kept: string },
 ): ErrorDetail {
   const media = parseMediaType(ctx.contentTypeHeader);
-  const declared = media.charset === undefined ? `is decoded as ${details.charset} (no charset declared)` : `declares charset ${media.charset}`;
+  const declared = media.charset === undefined ? `declares no charset, so it is decoded as ${details.charset},` : `declares charset ${media.charset}`;
   const where = details.unsupported
     ? `, which this runtime cannot decode (not a WHATWG encoding label)`
     : details.failure === null
@@ -97,10 +97,10 @@ export function jsonProblem(ctx: BodyContext, text: string, size: number): Error
   const position = located ?? { position: 0, line: 1, column: 1, expected: 'a JSON value', found: 'something JSON.parse rejects' };
   const redact = ctx.redact ?? ((value: string) => value);
   const lead = html
-    ? `expected JSON but received an HTML page (${describeType(media, ctx.contentTypeHeader)}, ${size} bytes)`
-    : `the body is not valid JSON (${describeType(media, ctx.contentTypeHeader)}, ${size} bytes)`;
+    ? `expected JSON but the ${ctx.status} response is an HTML page (${describeType(media, ctx.contentTypeHeader)}, ${size} bytes)`
+    : `the ${ctx.status} response body is not valid JSON (${describeType(media, ctx.contentTypeHeader)}, ${size} bytes)`;
   const message =
-    `${ctx.operation}: the ${ctx.status} response: ${lead}: at position ${position.position} (line ${position.line}, column ${position.column}) ` +
+    `${ctx.operation}: ${lead}: at position ${position.position} (line ${position.line}, column ${position.column}) ` +
     `expected ${position.expected} but found ${position.found}.${html ? ` ${HTML_HINT}` : ''} First ${QUOTED_BODY_CHARS} characters: ${quoteStart(text, redact)}`;
   return errorDetail('api_response_malformed', message, {
     code: 'INVALID_JSON',

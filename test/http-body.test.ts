@@ -136,7 +136,7 @@ describe('malformed and HTML bodies (EXEC-011, edge case 1)', () => {
     const problem = outcome.body.problem!;
     expect(outcome.body.kind).toBe('text');
     expect(problem).toMatchObject({ code: 'INVALID_JSON', category: 'api_response_malformed', statusCode: 200 });
-    expect(problem.message).toContain('expected JSON but received an HTML page (content-type text/html, 89 bytes)');
+    expect(problem.message).toContain('expected JSON but the 200 response is an HTML page (content-type text/html, 89 bytes)');
     expect(problem.message).toContain('looks like an HTML error page from a proxy, gateway or login redirect');
     expect(problem.message).toContain('First 200 characters: "<!DOCTYPE html><html><head><title>Sign in</title>');
     expect(problem.context.looksLikeHtml).toBe('true');
@@ -153,7 +153,7 @@ describe('malformed and HTML bodies (EXEC-011, edge case 1)', () => {
     const text = '{\n  "id": 42,\n  "name": "Ada",,\n}';
     const outcome = await fetchBody(serve(200, { 'Content-Type': 'application/json' }, text));
     const problem = outcome.body.problem!;
-    expect(problem.message).toContain(`the body is not valid JSON (content-type application/json, ${text.length} bytes)`);
+    expect(problem.message).toContain(`the 200 response body is not valid JSON (content-type application/json, ${text.length} bytes)`);
     expect(problem.message).toContain('at position 30 (line 3, column 17)');
     expect(problem.message).toContain(`First 200 characters: ${JSON.stringify(text)}`);
     expect(problem.message).not.toContain('HTML');
