@@ -17,7 +17,6 @@
  * - Inputs, previousResults and credentials are never mutated; results may share structure with
  *   each other within one call, so treat them as read-only.
  */
-import { locateJsonError } from './json-error-position.ts';
 import {
   actionReferenceNotAllowedError,
   conditionNotBooleanError,
@@ -27,16 +26,26 @@ import {
   depthExceededError,
   envNotAllowedError,
   indexOutOfRangeError,
-  malformedJsonError,
   pathNotFoundError,
   syntaxError,
   typeMismatchError,
   unknownActionError,
   valueTooDeepError,
-  type ErrorScope,
 } from './reference-errors.ts';
 import { formatPath, parseTemplate, type Reference, type TemplatePart } from './reference-syntax.ts';
-import { createRedactor, isSecretName, type Redactor } from './redaction.ts';
+import {
+  createSession,
+  parseCached,
+  parseOrFail,
+  quoteName,
+  raiseParent,
+  scopeOf,
+  type Frame,
+  type Navigated,
+  type Session,
+  type Site,
+} from './reference-session.ts';
+import { isSecretName } from './redaction.ts';
 
 /** What references read from: the job payload's `context` (spec §3.2). */
 export interface ReferenceContext {
@@ -61,77 +70,8 @@ export interface ResolveOptions {
   maxDepth?: number;
 }
 
-const DEFAULT_MAX_DEPTH = 16;
 /** Resolved structures nested deeper than this are refused: walking them would risk the call stack. */
 const MAX_VALUE_NESTING = 256;
-
-interface Site {
-  label: string;
-  context: Record<string, string>;
-}
-
-interface Frame {
-  key: string;
-  /** Height of the tallest reference chain below this frame so far. */
-  below: number;
-}
-
-interface Navigated {
-  value: unknown;
-  /** Whether the text this value was parsed from contains `${`, i.e. whether it must be walked. */
-  dirty: boolean;
-}
-
-/** State shared by every value resolved in one call: memo, parse cache, the chain being resolved. */
-interface Session {
-  ctx: ReferenceContext;
-  allowCredentials: boolean;
-  maxDepth: number;
-  stack: Frame[];
-  memo: Map<string, { value: unknown; height: number }>;
-  parsed: Map<string, Navigated | null>;
-  /** The reference as written in the template currently being resolved. */
-  reference: string | undefined;
-  redactor(): Redactor;
-}
-
-function createSession(ctx: ReferenceContext, opts: ResolveOptions = {}): Session {
-  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth < 1) {
-    throw new RangeError(`ResolveOptions.maxDepth must be a positive integer, got ${String(maxDepth)}`);
-  }
-  const safe: ReferenceContext = {
-    previousResults: ctx.previousResults ?? {},
-    credentials: ctx.credentials ?? {},
-  };
-  let redactor: Redactor | undefined;
-  return {
-    ctx: safe,
-    allowCredentials: opts.allowCredentials ?? false,
-    maxDepth,
-    stack: [],
-    memo: new Map(),
-    parsed: new Map(),
-    reference: undefined,
-    // Built lazily: only a failure needs it, and most resolutions succeed.
-    redactor: () => (redactor ??= createRedactor(Object.values(safe.credentials).filter((v) => typeof v === 'string'))),
-  };
-}
-
-/** Quotes an input or field name for a label, redacting before cutting so no secret prefix survives. */
-function quoteName(name: string, session: Session): string {
-  return JSON.stringify(name.length > 80 ? `${session.redactor().text(name).slice(0, 80)}…` : name);
-}
-
-function scopeOf(session: Session, site: Site): ErrorScope {
-  return {
-    label: site.label,
-    context: site.context,
-    reference: session.reference,
-    chain: session.stack.map((frame) => frame.key),
-    redactor: session.redactor(),
-  };
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -142,30 +82,6 @@ function looksLikeJsonContainer(text: string): boolean {
   return first === '{' || first === '[';
 }
 
-/** Parses JSON text once per location per call; `null` when it is not valid JSON. */
-function parseCached(session: Session, location: string, text: string): Navigated | null {
-  if (session.parsed.has(location)) return session.parsed.get(location) ?? null;
-  let result: Navigated | null;
-  try {
-    result = { value: JSON.parse(text) as unknown, dirty: text.includes('${') };
-  } catch {
-    result = null;
-  }
-  session.parsed.set(location, result);
-  return result;
-}
-
-function parseOrFail(session: Session, site: Site, raw: string, location: string, where: string, text: string): Navigated {
-  const parsed = parseCached(session, location, text);
-  if (parsed === null) throw malformedJsonError(scopeOf(session, site), raw, where, text, locateJsonError(text));
-  return parsed;
-}
-
-/** Records a finished child chain of `height` on the frame that asked for it. */
-function raiseParent(session: Session, height: number): void {
-  const parent = session.stack[session.stack.length - 1];
-  if (parent !== undefined && height > parent.below) parent.below = height;
-}
 
 /** A string from previous results that is exactly one action reference, or null. */
 function wholeDataReference(text: string): TemplatePart & { kind: 'ref' } | null {
