@@ -13,6 +13,7 @@
  * Every actor yields once before acting: XState starts an invoked actor synchronously *before* it
  * notifies observers of the new state, and the executor journals that state in its observer. The
  * `await journaled()` at the top of each effect is what puts the transition on disk before the effect.
+ * Infrastructure failures (journal, disk) are set aside so they are never recorded as the result.
  */
 import { fromPromise } from 'xstate';
 import type {
@@ -27,35 +28,34 @@ import type {
   WaitInput,
 } from '../machines/action-execution.ts';
 import type { ExecutionRun } from './execution-run.ts';
+import { isInfrastructureError } from './infrastructure-error.ts';
 
 /** Yields to the microtask queue: the executor's observer has journaled the transition by then. */
 export const journaled = (): Promise<void> => Promise.resolve();
 
+/**
+ * Runs an effect; an infrastructure failure is remembered on the run, which stops the machine
+ * without recording a terminal state (the executor throws and a later resume carries on).
+ */
+async function guarded<T>(run: ExecutionRun, effect: () => Promise<T>): Promise<T> {
+  await journaled();
+  try {
+    return await effect();
+  } catch (error) {
+    if (isInfrastructureError(error)) run.infrastructureFailure ??= error instanceof Error ? error : new Error(String(error));
+    throw error;
+  }
+}
+
 export function effectActors(run: ExecutionRun) {
   return {
-    resolve: fromPromise<ResolveOutput, EffectInput>(async () => {
-      await journaled();
-      return run.resolve();
-    }),
-    validate: fromPromise<void, EffectInput>(async () => {
-      await journaled();
-      await run.prepare();
-    }),
-    request: fromPromise<RequestOutput, RequestInput>(async ({ input, signal }) => {
-      await journaled();
-      return run.request(input.attempt, input.authRefreshed, signal);
-    }),
-    classify: fromPromise<ClassifyOutput, ClassifyInput>(async ({ input }) => {
-      await journaled();
-      return run.classify(input.attempt, input.authRefreshed);
-    }),
-    wait: fromPromise<void, WaitInput>(async ({ input, signal }) => {
-      await journaled();
-      await run.wait(input.until, input.reason, signal);
-    }),
-    store: fromPromise<StoreOutput, StoreInput>(async ({ input }) => {
-      await journaled();
-      return run.store(input.attempt, input.output);
-    }),
+    resolve: fromPromise<ResolveOutput, EffectInput>(() => guarded(run, () => run.resolve())),
+    validate: fromPromise<void, EffectInput>(() => guarded(run, async () => void (await run.prepare()))),
+    request: fromPromise<RequestOutput, RequestInput>(({ input, signal }) =>
+      guarded(run, () => run.request(input.attempt, input.authRefreshed, signal)),
+    ),
+    classify: fromPromise<ClassifyOutput, ClassifyInput>(({ input }) => guarded(run, () => run.classify(input.attempt, input.authRefreshed))),
+    wait: fromPromise<void, WaitInput>(({ input, signal }) => guarded(run, () => run.wait(input.until, input.reason, signal))),
+    store: fromPromise<StoreOutput, StoreInput>(({ input }) => guarded(run, () => run.store(input.attempt, input.output))),
   };
 }

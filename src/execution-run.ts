@@ -73,6 +73,8 @@ export class ExecutionRun {
   /** The machine state the run is in (for log lines). */
   state = 'resolving';
   attempt = 0;
+  /** Set when an effect failed because of the executor's own infrastructure (see infrastructure-error.ts). */
+  infrastructureFailure: Error | undefined;
   private resolved: Record<string, unknown> | undefined;
   private prepared: PreparedRequest | undefined;
   private entry: ApiCatalogEntry | null = null;

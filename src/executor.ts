@@ -278,6 +278,12 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       actor.subscribe({
         next: (snap) => {
           if (journalFailure) return;
+          if (run.infrastructureFailure) {
+            // Not the action's result: stop without journaling, so a resume carries on from here.
+            journalFailure = run.infrastructureFailure;
+            queueMicrotask(() => actor.stop());
+            return;
+          }
           const context = snap.context;
           if (context.step === lastStep) return;
           const to = String(snap.value);
