@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isActionError } from './action-error.ts';
 import { createActionExecutor, type ActionExecutor, type ActionExecutorOptions } from './executor.ts';
-import { loadDefinitionsFromDir } from './definition-registry.ts';
+import { createDefinitionRegistry, loadDefinitionsFromDir } from './definition-registry.ts';
 import { formatProblem } from './load-problem.ts';
 import { loadCatalogFromDir } from './catalog-registry.ts';
 import { ActionExecuteRequestSchema } from './schemas/job.ts';
@@ -53,6 +53,7 @@ Options:
   --inspect-url <url>   inspector WebSocket URL              default ws://127.0.0.1:8080
   --format <fmt>        machine export format: json | mermaid
   --all                 resume every unfinished execution
+  --serve               demo: only start the demo API on 127.0.0.1:4010 and keep it running
   --log-level <level>   pino log level on stderr             default warn
   --debug               print stack traces of internal errors
   -h, --help            this help
@@ -69,6 +70,7 @@ const OPTIONS = {
   'inspect-url': { type: 'string' },
   format: { type: 'string' },
   all: { type: 'boolean', default: false },
+  serve: { type: 'boolean', default: false },
   'log-level': { type: 'string' },
   debug: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -80,8 +82,15 @@ const write = (stream: NodeJS.WritableStream, text: string): void => {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 };
 
-function loadDefinitions(flags: Flags, io: CliIo) {
+/**
+ * Loads the definitions directory. `execute` and `validate` need it; `resume`, `show` and `list` do
+ * not (a journaled execution keeps the definition it started with), so a missing default is fine there.
+ */
+function loadDefinitions(flags: Flags, io: CliIo, required = true) {
   const dir = resolve(io.cwd, flags.definitions ?? 'definitions');
+  if (!existsSync(dir) && !required && flags.definitions === undefined) {
+    return { registry: createDefinitionRegistry([]), problems: [], dir };
+  }
   if (!existsSync(dir)) {
     throw new UsageError(`definitions directory ${dir} does not exist: pass --definitions <dir> (a directory of action definition *.json files)`);
   }
@@ -105,8 +114,8 @@ async function loadCredentials(flags: Flags, io: CliIo): Promise<Record<string, 
   return parseWith(z.record(z.string(), z.string()), await readJsonInput(path), path);
 }
 
-async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecutorOptions> = {}): Promise<ActionExecutor> {
-  const { registry, problems } = loadDefinitions(flags, io);
+async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecutorOptions> = {}, definitionsRequired = false): Promise<ActionExecutor> {
+  const { registry, problems } = loadDefinitions(flags, io, definitionsRequired);
   const catalog = loadCatalog(flags, io);
   for (const problem of [...problems, ...catalog.problems]) write(io.stderr, `warning: ${formatProblem(problem)} (skipped)`);
   const credentials = await loadCredentials(flags, io);
@@ -150,11 +159,16 @@ async function commandExecute(positionals: string[], flags: Flags, io: CliIo): P
   const credentials = await loadCredentials(flags, io);
   request.context.credentials = { ...credentials, ...request.context.credentials };
   const human = !flags.json;
-  const executor: ActionExecutor = await openExecutor(flags, io, {
-    onTransition: (info) => {
-      if (human) for (const line of progressLines(info, executor.journal, systemClock.now())) write(io.stdout, line);
+  const executor: ActionExecutor = await openExecutor(
+    flags,
+    io,
+    {
+      onTransition: (info) => {
+        if (human) for (const line of progressLines(info, executor.journal, systemClock.now())) write(io.stdout, line);
+      },
     },
-  });
+    true,
+  );
   try {
     if (human) write(io.stdout, `▶ ${request.action.id} (${request.action.actionDefinitionId}), execution ${request.executionId}`);
     const state = await executor.execute(request);
@@ -276,8 +290,12 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       case 'machine':
         return commandMachine(flags, io);
       case 'demo': {
+        if (flags.serve) {
+          const { serveDemoApi } = await import('./demo/demo.ts');
+          return await serveDemoApi(io);
+        }
         const { runDemo } = await import('./demo/demo.ts');
-        return await runDemo({ ...io, json: flags.json });
+        return await runDemo(io);
       }
       default:
         throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);

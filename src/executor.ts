@@ -146,8 +146,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
   function tracesOf(key: ExecutionKey): HttpTraceEntry[] {
     return journal.listAttempts(key).flatMap((attempt) => {
-      const outcome = attempt.outcome as { trace?: HttpTraceEntry } | null;
-      if (outcome?.trace) return [outcome.trace];
+      const outcome = attempt.outcome as { trace?: HttpTraceEntry; redirectTraces?: HttpTraceEntry[] } | null;
+      // Redirect hops first, each with its own entry, then the final response.
+      if (outcome?.trace) return [...(outcome.redirectTraces ?? []), outcome.trace];
       // Sent, outcome not (yet) recorded: the request alone.
       return [{ timestamp: new Date(attempt.startedAt).toISOString(), request: attempt.request as HttpTraceEntry['request'] }];
     });

@@ -175,3 +175,15 @@ describe('durable executor', () => {
     }
   });
 });
+
+describe('durable executor: redirects in the trace', () => {
+  it('EXEC-013: a followed redirect appears in httpTrace before the final response', async () => {
+    h = createHarness([definition(api.url)]);
+    api.script('GET /users/u_1', [{ status: 301, headers: { location: `${api.url}/users/u_1/v2` } }]);
+    api.script('GET /users/u_1/v2', [{ status: 200, body: user }]);
+    const state = await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+    expect(state.status).toBe('completed');
+    expect(state.httpTrace.map((t) => t.response?.status)).toEqual([301, 200]);
+    expect(state.httpTrace[1]?.request.url).toBe(`${api.url}/users/u_1/v2`);
+  });
+});

@@ -21,7 +21,6 @@ export interface DemoIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   cwd: string;
-  json?: boolean;
 }
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/demo/definitions');
@@ -140,4 +139,16 @@ export async function runDemo(io: DemoIo): Promise<number> {
     await executor?.close();
     await api.close();
   }
+}
+
+/** `demo --serve`: the demo API alone, for trying `execute` by hand; stops on SIGINT/SIGTERM. */
+export async function serveDemoApi(io: DemoIo): Promise<number> {
+  const api = await startDemoApi();
+  io.stdout.write(`demo API listening on ${api.url} (Ctrl-C to stop)\n`);
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGINT', resolveStop);
+    process.once('SIGTERM', resolveStop);
+  });
+  await api.close();
+  return 0;
 }
