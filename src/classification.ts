@@ -60,6 +60,8 @@ export type Classification =
 /** The failure variant, as the retry decision takes it. */
 export type FailedClassification = Extract<Classification, { ok: false }>;
 
+type ApiErrorMapping = ApiCatalogEntry['errorMappings'][number];
+
 /** A reset further away than this makes a 429 `rate_limit_daily` (DESIGN §5). */
 const LONG_WINDOW_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -109,9 +111,9 @@ function rateLimitContext(info: RateLimitInfo, headers: Readonly<Record<string, 
   if (info.unparsed.length > 0) context.unparsedRateLimitHeaders = info.unparsed.join(', ');
 }
 
-/** Sets serverDelayMs / retryAfter / rate-limit fields on a failure. */
+/** Sets serverDelayMs / retryAfter / rate-limit fields on a failure, then redacts it. */
 function finish(
-  decision: Decision,
+  decision: Pick<Decision, 'category' | 'notProcessed' | 'backoffStrategy'>,
   detail: ErrorDetail,
   info: RateLimitInfo,
   ctx: ClassifyContext,
@@ -160,8 +162,6 @@ function fromMapping(index: number, rule: ApiErrorMapping, entry: ApiCatalogEntr
     backoffStrategy: rule.backoffStrategy,
   };
 }
-type ApiErrorMapping = ApiCatalogEntry['errorMappings'][number];
-
 function knownErrorRetryable(category: ErrorCategory, status: number | undefined): boolean {
   return category === 'api_unexpected_status' ? status !== undefined && status >= 500 : CATEGORY_RETRYABLE[category];
 }
@@ -235,7 +235,7 @@ function classifyResponse(outcome: ResponseOutcome, ctx: ClassifyContext, redact
         problem.suggestion ??
         'The API reported success but its body could not be read. The request has probably taken effect, so it is not repeated automatically: check the recorded body preview and verify the result with the API.',
     });
-    return finish({ category: 'api_response_malformed', retryable: false, notProcessed: false, classifiedBy: 'malformed 2xx body', suggestion: '' }, detail, info, ctx, 'yes', redactor);
+    return finish({ category: 'api_response_malformed', notProcessed: false }, detail, info, ctx, 'yes', redactor);
   }
   if (success && quirks?.successWithErrorBody !== true) return { ok: true };
 
