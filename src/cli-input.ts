@@ -29,8 +29,8 @@ export function parseJsonText(text: string, source: string): unknown {
   }
 }
 
-/** Reads a JSON file (or stdin for `-`). */
-export async function readJsonInput(path: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<unknown> {
+/** Reads a JSON file (or stdin for `-`); errors name it as `shownAs` (what the user typed). */
+export async function readJsonInput(path: string, stdin: NodeJS.ReadableStream = process.stdin, shownAs = path): Promise<unknown> {
   if (path === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
@@ -41,9 +41,9 @@ export async function readJsonInput(path: string, stdin: NodeJS.ReadableStream =
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code ?? String(error)})`);
+    throw new UsageError(`${shownAs}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code ?? String(error)})`);
   }
-  return parseJsonText(text, path);
+  return parseJsonText(text, shownAs);
 }
 
 /** Validates with a zod schema, reporting every issue as `file: $.path: message`. */

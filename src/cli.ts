@@ -111,7 +111,7 @@ function loadCatalog(flags: Flags, io: CliIo) {
 async function loadCredentials(flags: Flags, io: CliIo): Promise<Record<string, string>> {
   if (!flags.credentials) return {};
   const path = resolve(io.cwd, flags.credentials);
-  return parseWith(z.record(z.string(), z.string()), await readJsonInput(path), path);
+  return parseWith(z.record(z.string(), z.string()), await readJsonInput(path, io.stdin, flags.credentials), flags.credentials);
 }
 
 async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecutorOptions> = {}, definitionsRequired = false): Promise<ActionExecutor> {
@@ -155,7 +155,7 @@ async function commandExecute(positionals: string[], flags: Flags, io: CliIo): P
   const source = positionals[0];
   if (!source) throw new UsageError('execute needs a request file (or - for stdin): action-executor execute request.json');
   const path = source === '-' ? '-' : resolve(io.cwd, source);
-  const request = parseWith(ActionExecuteRequestSchema, await readJsonInput(path, io.stdin), source);
+  const request = parseWith(ActionExecuteRequestSchema, await readJsonInput(path, io.stdin, source), source);
   const credentials = await loadCredentials(flags, io);
   request.context.credentials = { ...credentials, ...request.context.credentials };
   const human = !flags.json;
@@ -249,7 +249,7 @@ async function commandValidate(positionals: string[], flags: Flags, io: CliIo): 
   write(io.stdout, `${registry.list().length} definition(s) valid in ${dir}${catalog.catalog ? `, ${(await catalog.catalog.getAllApis()).length} catalog entr(ies) valid` : ''}`);
   const requestPath = positionals[0];
   if (requestPath) {
-    const request = parseWith(ActionExecuteRequestSchema, await readJsonInput(resolve(io.cwd, requestPath), io.stdin), requestPath);
+    const request = parseWith(ActionExecuteRequestSchema, await readJsonInput(resolve(io.cwd, requestPath), io.stdin, requestPath), requestPath);
     if (!registry.get(request.action.actionDefinitionId)) {
       throw new UsageError(`${requestPath}: $.action.actionDefinitionId: no definition "${request.action.actionDefinitionId}" (known: ${registry.list().map((d) => d.id).join(', ') || 'none'})`);
     }

@@ -22,7 +22,7 @@ import { sendAttempt } from './http.ts';
 import { classifyOutcome } from './classification.ts';
 import { decideRetry } from './retry-decision.ts';
 import { createAuthenticator, type Authenticator, type CustomAuthHandler, type TokenCache } from './auth.ts';
-import { probeHealth, type CatalogMatch } from './catalog-integration.ts';
+import { needsHealthProbe, probeHealth, type CatalogMatch } from './catalog-integration.ts';
 import { outputFromBody } from './body-output.ts';
 import { storageIdFor } from './storage-ids.ts';
 
@@ -163,6 +163,8 @@ export class ExecutionRun {
       customHandlers: this.deps.customAuth,
       tokenCache: this.deps.tokenCache,
       now: () => this.deps.clock.now(),
+      // Fetched tokens and handler-made header values are redacted from the moment they exist.
+      onSecret: (secret) => this.redactor.addSecret(secret),
     });
     for (const secret of this.authenticator.secrets()) this.redactor.addSecret(secret);
     this.prepared = prepared;
@@ -298,6 +300,8 @@ export class ExecutionRun {
       refreshableAuth: this.authenticator?.refreshable ?? false,
       idempotencyKeySent: prepared.idempotencyKey !== undefined,
       now,
+      redactor: this.redactor,
+      ...(this.catalogNote ? { catalogUnavailable: this.catalogNote } : {}),
     });
     if (classification.ok) {
       if (outcome.kind !== 'response') throw new Error('a network error cannot classify as success');
@@ -329,9 +333,7 @@ export class ExecutionRun {
       return { kind: 'retry', until: now + decision.delayMs, reason: decision.reason };
     }
     let error = this.withCatalogNote(decision.error);
-    const failedAtServer =
-      error.category === 'network_timeout' || error.category === 'network_connection_refused' || (error.statusCode ?? 0) >= 500;
-    if (this.entry?.healthCheck && failedAtServer) {
+    if (this.entry?.healthCheck && needsHealthProbe(error)) {
       const health = await probeHealth(this.entry, { now: () => this.deps.clock.now() });
       error = { ...error, context: { ...error.context, ...health } };
     }
