@@ -3,6 +3,7 @@
  * network and storage. Holds the in-memory pieces that must never be persisted (credential values,
  * the authenticator and its tokens) and recomputes everything else from the journaled request.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { actionError, errorDetail, isActionError } from './action-error.ts';
 import type { ClassifyOutput, RequestOutput, ResolveOutput, StoreOutput } from '../machines/action-execution.ts';
@@ -171,6 +172,15 @@ export class ExecutionRun {
     return prepared;
   }
 
+  /**
+   * Who the request acts as, for `per_user` rate limits: a short hash of the credential values (the
+   * credentials are the user's identity towards the API; the values themselves are never stored).
+   */
+  private userFingerprint(): string {
+    const values = Object.keys(this.credentials).sort().map((name) => `${name}=${this.credentials[name] ?? ''}`);
+    return values.length === 0 ? 'anonymous' : `user-${createHash('sha256').update(values.join('\n')).digest('hex').slice(0, 16)}`;
+  }
+
   private isSafeToRepeat(prepared: PreparedRequest): boolean {
     return IDEMPOTENT_METHODS.has(prepared.method) || prepared.idempotencyKey !== undefined;
   }
@@ -215,7 +225,7 @@ export class ExecutionRun {
       this.log('warn', `attempt ${attempt} is in doubt; re-sending it because repeating is safe (${prepared.idempotencyKey ? 'idempotency key' : `idempotent ${prepared.method}`})`);
     } else if (definition.rateLimit) {
       const limit = definition.rateLimit;
-      const bucket = `${definition.id}:${limit.scope === 'per_ip' ? new URL(prepared.url).host : limit.scope === 'per_user' ? this.stored.context.credentialNames.join(',') || 'anonymous' : 'global'}`;
+      const bucket = `${definition.id}:${limit.scope === 'per_ip' ? new URL(prepared.url).host : limit.scope === 'per_user' ? this.userFingerprint() : 'global'}`;
       const now = clock.now();
       const token = journal.takeRateToken(bucket, limit.requests, limit.window, now);
       if (!token.granted) {

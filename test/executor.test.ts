@@ -187,3 +187,45 @@ describe('durable executor: redirects in the trace', () => {
     expect(state.httpTrace[1]?.request.url).toBe(`${api.url}/users/u_1/v2`);
   });
 });
+
+describe('durable executor: client-side rate limit and single writer', () => {
+  it('ActionDefinition.rateLimit: a durable token bucket throttles the third call and waits it out in backingOff', async () => {
+    h = createHarness([definition(api.url, { rateLimit: { requests: 2, window: 1000, scope: 'global' } })]);
+    api.script('GET /users/u_1', [{ status: 200, body: user }]);
+    const start = h.clock.now();
+    for (const id of ['a', 'b', 'c']) await h.executor.execute(executeRequest(id, 'get-user', { userId: 'u_1' }));
+    const third = h.executor.journal.listTransitions({ executionId: EXEC_ID, actionId: 'c' });
+    const throttled = third.find((t) => t.to === 'backingOff');
+    expect(throttled, 'third call waited for a token').toBeDefined();
+    expect((throttled!.snapshot as { context: { waitReason: string } }).context.waitReason).toContain('client-side rate limit of get-user (2 requests per 1000 ms, global)');
+    // One token refills every 500 ms; the wait was exactly that, on the injected clock.
+    expect(h.clock.now() - start).toBe(500);
+    expect(h.executor.get(EXEC_ID, 'c')?.attempts).toBe(1);
+    expect(api.hits).toHaveLength(3);
+  });
+
+  it('the bucket is shared through SQLite: a second executor on the same journal sees the tokens already taken', async () => {
+    h = createHarness([definition(api.url, { rateLimit: { requests: 1, window: 60_000, scope: 'global' } })]);
+    api.script('GET /users/u_1', [{ status: 200, body: user }]);
+    await h.executor.execute(executeRequest('a', 'get-user', { userId: 'u_1' }));
+    const start = h.clock.now();
+    await h.reopen().execute(executeRequest('b', 'get-user', { userId: 'u_1' }));
+    expect(h.clock.now() - start).toBe(60_000);
+  });
+
+  it('a live lease held by another executor refuses a second driver with LEASE_HELD', async () => {
+    h = createHarness([definition(api.url, { retryPolicy: { ...definition(api.url).retryPolicy, initialDelay: 60_000, maxDelay: 60_000 } })]);
+    const { createManualClock } = await import('../src/clock.ts');
+    const clock = createManualClock();
+    const first = h.reopen({ clock });
+    api.script('GET /users/u_1', [{ status: 503 }, { status: 200, body: user }]);
+    const running = first.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+    while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 1));
+    const second = h.reopen({ clock });
+    const error = await second.resume(EXEC_ID, 'get_user').catch((e: unknown) => e);
+    expect(isActionError(error) && error.detail).toMatchObject({ category: 'state_inconsistent', code: 'LEASE_HELD' });
+    expect(api.hits).toHaveLength(1);
+    clock.advance(60_000);
+    expect((await running).status).toBe('completed');
+  });
+});
