@@ -377,18 +377,30 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     return state;
   }
 
-  async function resumeRecord(record: ExecutionRecord): Promise<ActionExecutionState> {
+  /**
+   * Takes the lease and drives the execution to its end — unless, re-read under the lease, it turns
+   * out another process finished it meanwhile.
+   */
+  function runLeased(
+    record: ExecutionRecord,
+    stored: StoredRequest,
+    credentials: (current: ExecutionRecord) => Record<string, string>,
+  ): Promise<ActionExecutionState> {
     if (isTerminalStatus(record.status)) return finishTerminal(record);
-    const stored = record.request as StoredRequest;
     return track(record, async () => {
       acquire(record);
-      const fresh = journal.get(record) ?? record;
-      if (isTerminalStatus(fresh.status)) {
+      const current = journal.get(record) ?? record;
+      if (isTerminalStatus(current.status)) {
         journal.releaseLease(record, owner.id);
-        return finishTerminal(fresh);
+        return finishTerminal(current);
       }
-      return drive(fresh, stored, credentialsFor(fresh, stored));
+      return drive(current, stored, credentials(current));
     });
+  }
+
+  function resumeRecord(record: ExecutionRecord): Promise<ActionExecutionState> {
+    const stored = record.request as StoredRequest;
+    return runLeased(record, stored, (current) => credentialsFor(current, stored));
   }
 
   function ensureOpen(): void {
@@ -435,16 +447,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
           },
         );
       }
-      if (!created && isTerminalStatus(record.status)) return finishTerminal(record);
-      return track(key, async () => {
-        acquire(key);
-        const current = journal.get(key) ?? record;
-        if (isTerminalStatus(current.status)) {
-          journal.releaseLease(key, owner.id);
-          return finishTerminal(current);
-        }
-        return drive(current, stored, request.context.credentials);
-      });
+      return runLeased(record, stored, () => request.context.credentials);
     },
 
     async resume(executionId, actionId) {
