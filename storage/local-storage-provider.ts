@@ -17,6 +17,7 @@ import type { BodySink, BodySinkWriter } from '../src/http-types.ts';
 import type { LoadOperation, LoadResult, SaveOperation, SaveResult, StorageProvider } from '../src/schemas/storage.ts';
 import { SIDECAR_SUFFIX, checkCollection, checkId } from './storage-names.ts';
 import { TempFile, fsyncDirectory, writeFileAtomically } from './temp-file.ts';
+import { createDirectorySyncer } from './directory-sync.ts';
 
 /** Options of a save. */
 export interface SaveOptions {
@@ -98,9 +99,16 @@ export function createLocalStorageProvider(rootDir: string): LocalStorageProvide
     return { dir, file, sidecar: `${file}${SIDECAR_SUFFIX}` };
   };
 
+  /** Directories this provider made sure of; a save into one of them skips the mkdir round trip. */
+  const knownDirectories = new Set<string>();
+  /** Concurrent saves into one directory share its fsync (see directory-sync.ts). */
+  const directories = createDirectorySyncer();
+
   /** mkdir -p, fsyncing the parent of each directory it created so they survive a power loss. */
   const ensureDirectory = async (dir: string): Promise<void> => {
+    if (knownDirectories.has(dir)) return;
     const first = await mkdir(dir, { recursive: true });
+    knownDirectories.add(dir);
     if (first === undefined) return;
     // mkdir created `first` and every directory below it down to `dir`.
     const created: string[] = [];
@@ -111,14 +119,33 @@ export function createLocalStorageProvider(rootDir: string): LocalStorageProvide
     for (const directory of created.reverse()) await fsyncDirectory(dirname(directory));
   };
 
-  /** The common tail of every save: seal the temp file, write the sidecar, publish, fsync the directory. */
+  /**
+   * Creates the temp file for a save. A directory removed behind the provider's back (its cache says
+   * it exists) is created again instead of failing the save.
+   */
+  const createTemp = async (dir: string, file: string): Promise<TempFile> => {
+    await ensureDirectory(dir);
+    try {
+      return await TempFile.create(file);
+    } catch (error) {
+      if (!isMissing(error) || !knownDirectories.delete(dir)) throw error;
+      await ensureDirectory(dir);
+      return TempFile.create(file);
+    }
+  };
+
+  /**
+   * The common tail of every save: flush the temp file while the sidecar is written (atomically, on
+   * its own), then publish the data over its final name and fsync the directory. The sidecar is
+   * renamed into place before the data, so a visible data file always has one.
+   */
   const commit = async (
     target: { collection: string; id: string; dir: string; file: string; sidecar: string },
     temp: TempFile,
     options: SaveOptions,
     expected?: { size: number; sha256: string },
   ): Promise<SaveResult> => {
-    const sealed = await temp.seal();
+    const sealed = await temp.summary();
     if (expected !== undefined && !sameSummary(sealed, expected)) {
       throw actionError('state_inconsistent', `Body written to ${target.file} does not match what the HTTP layer counted: ${sealed.size} bytes with SHA-256 ${sealed.sha256} on disk, ${expected.size} bytes with ${expected.sha256} reported. Nothing was stored.`, {
         code: 'BODY_SUMMARY_MISMATCH',
@@ -129,9 +156,15 @@ export function createLocalStorageProvider(rootDir: string): LocalStorageProvide
     const metadata = { ...(options.metadata ?? {}) };
     const contentType = options.contentType ?? metadata.contentType ?? DEFAULT_CONTENT_TYPE;
     const sidecar: Sidecar = { format: 1, contentType, size: sealed.size, sha256: sealed.sha256, metadata };
-    await writeFileAtomically(target.sidecar, Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`));
+    // Both fsyncs run at once; neither result is looked at before both have settled.
+    const [flushed, described] = await Promise.allSettled([
+      temp.seal(),
+      writeFileAtomically(target.sidecar, Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)),
+    ]);
+    if (flushed.status === 'rejected') throw flushed.reason;
+    if (described.status === 'rejected') throw described.reason;
     await temp.publish();
-    await fsyncDirectory(target.dir);
+    await directories.sync(target.dir);
     return { provider: 'local', path: target.file, size: sealed.size, checksum: sealed.sha256, contentType, metadata };
   };
 
@@ -141,8 +174,7 @@ export function createLocalStorageProvider(rootDir: string): LocalStorageProvide
     checkMetadata(collection, id, options.metadata ?? {});
     let temp: TempFile | undefined;
     try {
-      await ensureDirectory(target.dir);
-      temp = await TempFile.create(target.file);
+      temp = await createTemp(target.dir, target.file);
       for await (const chunk of source) await temp.write(chunk);
       return await commit(target, temp, options);
     } catch (error) {
@@ -214,8 +246,7 @@ export function createLocalStorageProvider(rootDir: string): LocalStorageProvide
         async open(meta): Promise<BodySinkWriter> {
           let temp: TempFile;
           try {
-            await ensureDirectory(target.dir);
-            temp = await TempFile.create(target.file);
+            temp = await createTemp(target.dir, target.file);
           } catch (error) {
             throw ioFailure('save', target.file, error);
           }

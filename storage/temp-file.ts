@@ -18,6 +18,7 @@ export class TempFile {
   private size = 0;
   private queue: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | null = null;
+  private digest: string | undefined;
   private state: 'writing' | 'sealed' | 'published' | 'discarded' = 'writing';
 
   private constructor(finalPath: string, tempPath: string, handle: FileHandle) {
@@ -44,6 +45,7 @@ export class TempFile {
     const next = this.queue.then(async () => {
       if (this.failure !== null) throw this.failure.error;
       if (this.state !== 'writing' || this.handle === null) throw new Error(`TempFile ${this.tempPath}: write after ${this.state}`);
+      if (this.digest !== undefined) throw new Error(`TempFile ${this.tempPath}: write after its summary was taken`);
       this.hash.update(chunk);
       let offset = 0;
       while (offset < chunk.byteLength) {
@@ -60,10 +62,21 @@ export class TempFile {
     return next;
   }
 
-  /** Flushes the bytes to disk and closes the file; returns its size and SHA-256 (lowercase hex). */
-  async seal(): Promise<{ size: number; sha256: string }> {
+  /**
+   * Size and SHA-256 (lowercase hex) of everything written so far, once pending writes are done,
+   * without flushing: what a caller needs to describe the file while {@link seal} flushes it.
+   * Writing after this is refused, because the digest is final.
+   */
+  async summary(): Promise<{ size: number; sha256: string }> {
     await this.queue;
     if (this.failure !== null) throw this.failure.error;
+    this.digest ??= this.hash.digest('hex');
+    return { size: this.size, sha256: this.digest };
+  }
+
+  /** Flushes the bytes to disk and closes the file; returns its size and SHA-256 (lowercase hex). */
+  async seal(): Promise<{ size: number; sha256: string }> {
+    const summary = await this.summary();
     if (this.state !== 'writing' || this.handle === null) throw new Error(`TempFile ${this.tempPath}: seal after ${this.state}`);
     const handle = this.handle;
     this.handle = null;
@@ -73,7 +86,7 @@ export class TempFile {
       await handle.close();
     }
     this.state = 'sealed';
-    return { size: this.size, sha256: this.hash.digest('hex') };
+    return summary;
   }
 
   /** Renames the sealed file over its final name (atomic on POSIX). Fsync the directory afterwards. */
