@@ -16,7 +16,7 @@ import {
   onRequest,
   startBlackholeServer,
   startHttpServer,
-  startServfailDns,
+  startStubDns,
   startTcpServer,
 } from './http-servers.ts';
 
@@ -58,15 +58,23 @@ describe('connect-phase failures (request never sent)', () => {
     expect(outcome.status).toBeUndefined();
   });
 
-  it('EXEC-017: DNS_NOT_FOUND for a .invalid host is categorized apart from connection refused and not retryable', async () => {
-    const outcome = expectNetworkError(await send(get('http://api.does-not-exist.invalid/v1/users')), 'DNS_NOT_FOUND');
-    expect(outcome.error.message).toContain('DNS lookup of "api.does-not-exist.invalid" found no such host (ENOTFOUND)');
-    expect(outcome.error.category).toBe('network_connection_refused');
-    expect(outcome.error.retryable).toBe(false);
+  it('EXEC-017: DNS_NOT_FOUND for a .invalid host (NXDOMAIN from a local DNS server) is categorized apart from connection refused and not retryable', async () => {
+    const dns = await startStubDns(3);
+    const dnsAgent = createHttpAgent({ lookup: dns.lookup });
+    try {
+      const outcome = expectNetworkError(await send(get('http://api.does-not-exist.invalid/v1/users'), { dispatcher: dnsAgent }), 'DNS_NOT_FOUND');
+      expect(dns.queries()).toBeGreaterThan(0);
+      expect(outcome.error.message).toContain('DNS lookup of "api.does-not-exist.invalid" found no such host (ENOTFOUND)');
+      expect(outcome.error.category).toBe('network_connection_refused');
+      expect(outcome.error.retryable).toBe(false);
+    } finally {
+      await dnsAgent.close();
+      await dns.close();
+    }
   });
 
   it('EXEC-017: DNS_TEMPORARY when the resolver answers SERVFAIL (a local DNS server) — retryable, not sent', async () => {
-    const dns = await startServfailDns();
+    const dns = await startStubDns(2);
     const dnsAgent = createHttpAgent({ lookup: dns.lookup });
     try {
       const outcome = expectNetworkError(await send(get('http://api.example.test/v1/users'), { dispatcher: dnsAgent }), 'DNS_TEMPORARY');

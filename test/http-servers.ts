@@ -141,14 +141,19 @@ export async function startBlackholeServer(): Promise<LocalServer> {
  * A DNS server on UDP 127.0.0.1 that answers every query with SERVFAIL (the resolver is up but cannot
  * answer), and a `lookup` for net.connect that asks it — the real fault behind DNS_TEMPORARY.
  */
-export async function startServfailDns(): Promise<{ lookup: LookupFunction; queries: () => number; close(): Promise<void> }> {
+/**
+ * A DNS server on 127.0.0.1 that answers every query with one RCODE — 2 SERVFAIL (getaddrinfo's
+ * EAI_AGAIN case) or 3 NXDOMAIN (ENOTFOUND) — and a lookup function that asks only it, so DNS
+ * failures are real protocol answers yet do not depend on the machine's resolver or its speed.
+ */
+export async function startStubDns(rcode: 2 | 3): Promise<{ lookup: LookupFunction; queries: () => number; close(): Promise<void> }> {
   const socket = createSocket('udp4');
   let queries = 0;
   socket.on('message', (query, remote) => {
     queries++;
     const answer = Buffer.from(query);
     answer[2] = 0x80 | ((query[2] ?? 0) & 0x79); // QR=1, keep opcode and RD
-    answer[3] = 0x80 | 0x02; // RA=1, RCODE=2 (SERVFAIL)
+    answer[3] = 0x80 | rcode; // RA=1, RCODE
     answer.writeUInt16BE(0, 6); // no answers
     answer.writeUInt16BE(0, 8);
     answer.writeUInt16BE(0, 10);
