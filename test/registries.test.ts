@@ -61,7 +61,7 @@ describe('loadDefinitionsFromDir', () => {
   it('the example definitions in examples/definitions load with no problems', () => {
     const { registry, problems } = loadDefinitionsFromDir(EXAMPLES_DIR);
     expect(problems.map(formatProblem)).toEqual([]);
-    expect(registry.list().map((d) => d.id)).toEqual(['create-order', 'get-user', 'send-notification']);
+    expect(registry.list().map((d) => d.id)).toEqual(['create-order', 'create-payment', 'get-report', 'get-user', 'list-orders', 'send-notification', 'slow-search']);
     const createOrder = registry.get('create-order');
     expect(createOrder?.endpoint.headers['Idempotency-Key']).toBe('{idempotencyKey}');
     expect(registry.get('send-notification')?.authentication).toMatchObject({ type: 'api_key', value: '${credentials.DEMO_API_KEY}' });

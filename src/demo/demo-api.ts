@@ -58,7 +58,7 @@ export async function startDemoApi(options: { port?: number; slowMs?: number } =
           json(res, 503, { error: { message: 'upstream database is restarting' } });
           return;
         }
-        json(res, 200, { id, name: 'Ada Lovelace', email: 'ada@example.com', plan: 'pro' });
+        json(res, 200, { id, name: 'Ada Lovelace', email: 'ada@example.com', createdAt: '2024-05-01T09:00:00Z', plan: { tier: 'pro' } });
         return;
       }
       if (req.method === 'GET' && url.pathname === '/orders') {

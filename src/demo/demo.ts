@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createActionExecutor, type ActionExecutor } from '../executor.ts';
 import { loadDefinitionsFromDir } from '../definition-registry.ts';
@@ -23,7 +23,7 @@ export interface DemoIo {
   cwd: string;
 }
 
-const EXAMPLES = resolve(import.meta.dirname, '../../examples/demo/definitions');
+const EXAMPLES = resolve(import.meta.dirname, '../../examples/definitions');
 const BIN = resolve(import.meta.dirname, '../../bin/action-executor.js');
 const DEMO_CREDENTIALS = { DEMO_TOKEN: 'demo-secret-token-123' };
 
@@ -72,7 +72,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
   let executor: ActionExecutor | undefined;
   try {
     writeDefinitions(definitionsDir, api);
-    out(`demo API listening on ${api.url}; journal ${dbPath}`);
+    out(`demo API listening on ${api.url}; journal ${relative(io.cwd, dbPath)}`);
     const { registry } = loadDefinitionsFromDir(definitionsDir);
     executor = createActionExecutor({
       dbPath,
@@ -133,7 +133,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
     const failedChecks = checks.filter((c) => !c.ok);
     for (const check of checks) out(`  ${check.ok ? '✓' : '✗'} ${check.name}`);
     out(failedChecks.length === 0 ? 'demo finished: every outcome as expected.' : `demo finished with ${failedChecks.length} unexpected outcome(s).`);
-    out(`inspect it: npx action-executor show ${plan} --db ${dbPath} --definitions ${definitionsDir}`);
+    out(`inspect it: npx action-executor show ${plan} --db ${relative(io.cwd, dbPath)}`);
     return failedChecks.length === 0 ? 0 : 1;
   } finally {
     await executor?.close();
