@@ -34,28 +34,39 @@ import { isInfrastructureError } from './infrastructure-error.ts';
 export const journaled = (): Promise<void> => Promise.resolve();
 
 /**
- * Runs an effect; an infrastructure failure is remembered on the run, which stops the machine
- * without recording a terminal state (the executor throws and a later resume carries on).
+ * Runs an effect of the execution `input` names; an infrastructure failure is remembered on its run,
+ * which stops the machine without recording a terminal state (the executor throws and a later resume
+ * carries on). The run is looked up after the yield, inside the promise, so a missing one rejects the
+ * effect instead of throwing out of XState.
  */
-async function guarded<T>(run: ExecutionRun, effect: () => Promise<T>): Promise<T> {
+async function guarded<T>(runFor: RunLookup, input: EffectInput, effect: (run: ExecutionRun) => Promise<T>): Promise<T> {
   await journaled();
+  const run = runFor(input);
   try {
-    return await effect();
+    return await effect(run);
   } catch (error) {
     if (isInfrastructureError(error)) run.infrastructureFailure ??= error instanceof Error ? error : new Error(String(error));
     throw error;
   }
 }
 
-export function effectActors(run: ExecutionRun) {
+/** Finds the live run of an execution; throws when the executor is not driving it. */
+export type RunLookup = (input: EffectInput) => ExecutionRun;
+
+/**
+ * The effect actors, once per executor: each finds its execution's run from the actor input
+ * (executionId, actionId). Providing the machine once instead of once per execution spares building
+ * a new machine (every state node and transition) for every action.
+ */
+export function effectActors(runFor: RunLookup) {
   return {
-    resolve: fromPromise<ResolveOutput, EffectInput>(() => guarded(run, () => run.resolve())),
-    validate: fromPromise<void, EffectInput>(() => guarded(run, async () => void (await run.prepare()))),
+    resolve: fromPromise<ResolveOutput, EffectInput>(({ input }) => guarded(runFor, input, (run) => run.resolve())),
+    validate: fromPromise<void, EffectInput>(({ input }) => guarded(runFor, input, async (run) => void (await run.prepare()))),
     request: fromPromise<RequestOutput, RequestInput>(({ input, signal }) =>
-      guarded(run, () => run.request(input.attempt, input.authRefreshed, signal)),
+      guarded(runFor, input, (run) => run.request(input.attempt, input.authRefreshed, signal)),
     ),
-    classify: fromPromise<ClassifyOutput, ClassifyInput>(({ input }) => guarded(run, () => run.classify(input.attempt, input.authRefreshed))),
-    wait: fromPromise<void, WaitInput>(({ input, signal }) => guarded(run, () => run.wait(input.until, input.reason, signal))),
-    store: fromPromise<StoreOutput, StoreInput>(({ input }) => guarded(run, () => run.store(input.attempt, input.output))),
+    classify: fromPromise<ClassifyOutput, ClassifyInput>(({ input }) => guarded(runFor, input, (run) => run.classify(input.attempt, input.authRefreshed))),
+    wait: fromPromise<void, WaitInput>(({ input, signal }) => guarded(runFor, input, (run) => run.wait(input.until, input.reason, signal))),
+    store: fromPromise<StoreOutput, StoreInput>(({ input }) => guarded(runFor, input, (run) => run.store(input.attempt, input.output))),
   };
 }

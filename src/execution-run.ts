@@ -96,6 +96,8 @@ export class ExecutionRun {
 
   /** A log line with the identity, attempt and state on it, redacted. */
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> = {}): void {
+    // Redacting costs more than the line: skip both when the level is off.
+    if (!this.deps.logger.isLevelEnabled(level)) return;
     this.deps.logger[level](
       this.redactor.json({ ...this.key, attempt: this.attempt, state: this.state, ...fields }),
       this.redactor.text(message),

@@ -129,6 +129,15 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   const owner: LeaseOwner = { id: randomUUID(), pid: process.pid, host: hostname() };
   const listeners = new Set<ExecutorEventListener>(options.onEvent ? [options.onEvent] : []);
   const running = new Map<string, { promise: Promise<ActionExecutionState>; cancel: (reason?: string) => void }>();
+  /** The run of every execution this executor is driving, for the effect actors to find. */
+  const runs = new Map<string, ExecutionRun>();
+  const machine: ActionExecutionMachine = actionExecutionMachine.provide({
+    actors: effectActors((input) => {
+      const run = runs.get(keyString(input));
+      if (!run) throw new Error(`no live run for execution ${input.executionId} / ${input.actionId}`);
+      return run;
+    }),
+  });
   let closed = false;
 
   const runDeps = {
@@ -243,12 +252,14 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     const key: ExecutionKey = { executionId: record.executionId, actionId: record.actionId };
     const definition = definitionFor(stored, record);
     const run = new ExecutionRun(runDeps, stored, definition, credentials);
-    const machine: ActionExecutionMachine = actionExecutionMachine.provide({ actors: effectActors(run) });
+    runs.set(keyString(key), run);
     const snapshot = record.snapshot as { context?: { step?: number } } | null;
     let lastStep = snapshot?.context?.step ?? 0;
     let lastState = record.stateValue;
     let lastEvent = snapshot ? 'resume' : 'xstate.init';
     let journalFailure: Error | undefined;
+    /** The terminal state, as journaled by the terminal transition (which also released the lease). */
+    let terminal: ActionExecutionState | undefined;
 
     const inspect = (event: InspectionEvent): void => {
       if (event.type === '@xstate.event' && event.actorRef === actor) lastEvent = event.event.type;
@@ -263,6 +274,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
     return new Promise<ActionExecutionState>((resolve, reject) => {
       const renew = setInterval(() => {
+        if (terminal) return;
         if (!journal.renewLease(key, owner.id, clock.now(), leaseTtlMs)) {
           journalFailure = new Error('lost the lease on this execution to another process');
           actor.stop();
@@ -273,7 +285,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       const finish = (): void => {
         clearInterval(renew);
         running.delete(keyString(key));
-        journal.releaseLease(key, owner.id);
+        runs.delete(keyString(key));
+        if (!terminal) journal.releaseLease(key, owner.id);
       };
 
       actor.subscribe({
@@ -314,10 +327,16 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
               attemptCount: context.attempt,
               wakeAt: to === 'backingOff' ? context.nextAttemptAt : null,
               ...(result
-                ? { result, outbox: { type: status === 'failed' ? 'action.execute.failed' : 'action.execute.completed', payload: result } }
+                ? {
+                    result,
+                    outbox: { type: status === 'failed' ? 'action.execute.failed' : 'action.execute.completed', payload: result },
+                    // Nothing is left to drive: give the lease up in the same transaction.
+                    releaseLeaseOf: owner.id,
+                  }
                 : {}),
               now,
             });
+            if (result) terminal = result;
             run.log('debug', `${from} → ${to}`, { event: lastEvent });
             lastStep = context.step;
             lastState = to;
@@ -340,12 +359,11 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
               reject(journalFailure);
               return;
             }
-            const final = journal.get(key);
-            if (!final?.result) {
+            if (!terminal) {
               reject(new Error(`execution ${key.executionId} / ${key.actionId} stopped without a terminal state`));
               return;
             }
-            const state = final.result as ActionExecutionState;
+            const state = terminal;
             await storeResult(key, state);
             run.log(state.status === 'failed' ? 'warn' : 'info', `finished: ${state.status}`);
             await deliverPendingEvents();
@@ -435,8 +453,11 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
         stateValue: 'created',
         snapshot: null,
         now: clock.now(),
+        // A new execution is born leased to us (one transaction instead of create + acquire + re-read).
+        lease: { owner, ttlMs: leaseTtlMs },
       });
-      if (!created && record.requestHash !== hash) {
+      if (created) return track(key, async () => drive(record, stored, request.context.credentials));
+      if (record.requestHash !== hash) {
         throw actionError(
           'state_inconsistent',
           `Execution ${key.executionId} / ${key.actionId} was already submitted with a different request; the recorded execution was left untouched.`,

@@ -70,8 +70,21 @@ export function prepareJournalStatements(db: Database.Database) {
         result_json = CASE WHEN @set_result = 1 THEN @result_json ELSE result_json END,
         updated_at = @now
       WHERE execution_id = @execution_id AND action_id = @action_id`),
+    // The same update when the status stays: \`status\` is not assigned, so SQLite leaves the status
+    // index alone instead of rewriting its entry (one page fewer in the WAL per transition).
+    updateStateSameStatus: db.prepare<Omit<UpdateStateParams, 'status'>>(`
+      UPDATE action_executions SET
+        state_value = @state_value, snapshot_json = @snapshot_json,
+        attempt_count = @attempt_count, wake_at = @wake_at,
+        result_json = CASE WHEN @set_result = 1 THEN @result_json ELSE result_json END,
+        updated_at = @now
+      WHERE execution_id = @execution_id AND action_id = @action_id`),
 
-    nextSeq: db.prepare<Key, { seq: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM transitions WHERE execution_id = ? AND action_id = ?'),
+    /** What a transition needs to know first: the current status and the next seq (undefined: no such execution). */
+    transitionBase: db.prepare<Key, { status: string; seq: number }>(`
+      SELECT status, (SELECT COALESCE(MAX(seq), 0) + 1 FROM transitions t
+                      WHERE t.execution_id = e.execution_id AND t.action_id = e.action_id) AS seq
+      FROM action_executions e WHERE execution_id = ? AND action_id = ?`),
     insertTransition: db.prepare<[...Key, seq: number, from: string, to: string, event: string, snapshotJson: string, at: number]>(`
       INSERT INTO transitions (execution_id, action_id, seq, from_state, to_state, event, snapshot_json, at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),

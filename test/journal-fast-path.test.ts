@@ -88,6 +88,22 @@ describe('journal fast paths', () => {
     expect(journal.get(KEY)?.lease).toEqual({ ...OTHER, expiresAt: 31_000 });
   });
 
+  it('transitions that keep or change the status both land, and status queries see the latest', () => {
+    const journal = open();
+    create(journal);
+    const step = (to: string, status: 'running' | 'completed', now: number) =>
+      journal.recordTransition(KEY, { ...terminal(), from: 'x', to, stateValue: to, status, now, snapshot: { value: to } });
+    expect(step('resolving', 'running', 1100)).toBe(1);
+    expect(step('validating', 'running', 1200)).toBe(2);
+    expect(journal.get(KEY)).toMatchObject({ status: 'running', stateValue: 'validating', snapshot: { value: 'validating' }, updatedAt: 1200 });
+    expect(journal.listExecutions({ statuses: ['running'] }).map((r) => r.stateValue)).toEqual(['validating']);
+    expect(journal.listUnfinished()).toEqual([KEY]);
+    expect(step('completed', 'completed', 1300)).toBe(3);
+    expect(journal.listExecutions({ statuses: ['running'] })).toEqual([]);
+    expect(journal.listUnfinished()).toEqual([]);
+    expect(journal.listTransitions(KEY).map((t) => t.seq)).toEqual([1, 2, 3]);
+  });
+
   it('transactionCount counts committed writes only, not reads or failed writes', () => {
     const journal = open();
     create(journal);
