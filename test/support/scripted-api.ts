@@ -15,6 +15,8 @@ export interface ScriptedResponse {
   raw?: string;
   /** Never answer (the client's deadline or a kill decides). */
   hang?: boolean;
+  /** Answer after this many ms (the effect is applied on arrival, so a kill meanwhile leaves it in doubt). */
+  delayMs?: number;
 }
 
 export interface Hit {
@@ -48,6 +50,7 @@ export async function startScriptedApi(): Promise<ScriptedApi> {
   const served = new Map<string, number>();
   const keyed = new Map<string, ScriptedResponse>();
   const hanging = new Set<ServerResponse>();
+  const delayed = new Set<NodeJS.Timeout>();
   const api: ScriptedApi = {
     url: '',
     hits: [],
@@ -61,6 +64,7 @@ export async function startScriptedApi(): Promise<ScriptedApi> {
       return api.hits.filter((h) => h.method === method && h.path === path);
     },
     close: async () => {
+      for (const timer of delayed) clearTimeout(timer);
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -95,8 +99,19 @@ export async function startScriptedApi(): Promise<ScriptedApi> {
         hanging.add(res);
         return;
       }
-      res.writeHead(response.status, { 'content-type': response.raw === undefined ? 'application/json' : 'text/plain', ...response.headers });
-      res.end(response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body)));
+      const answer = (): void => {
+        res.writeHead(response.status, { 'content-type': response.raw === undefined ? 'application/json' : 'text/plain', ...response.headers });
+        res.end(response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body)));
+      };
+      if (!response.delayMs) {
+        answer();
+        return;
+      }
+      const timer = setTimeout(() => {
+        delayed.delete(timer);
+        if (!res.destroyed) answer();
+      }, response.delayMs);
+      delayed.add(timer);
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

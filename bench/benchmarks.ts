@@ -1,0 +1,96 @@
+/**
+ * Runs every benchmark workload of issue 6 in one process against one local server, and returns the
+ * figures. `quick` shrinks each workload so the whole run takes seconds: it proves the benchmarks
+ * still work (CI's smoke test), its timings mean nothing.
+ */
+import { machineFacts, type MachineFacts } from './bench-stats.ts';
+import { startBenchServer } from './bench-server.ts';
+import { runDurabilityOverhead, type OverheadRow } from './durability-overhead.ts';
+import { runLargeResponse, type LargeResponseResult } from './large-response.ts';
+import { runResumeBacklog, type ResumeResult } from './resume-backlog.ts';
+import { runThunderingHerd, type HerdSide } from './thundering-herd.ts';
+
+/** The workloads, by the name `--only` takes. */
+export const WORKLOADS = ['overhead', 'large', 'resume', 'herd'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  only?: readonly Workload[];
+  /** Seed of the jitter random source. @default 42 */
+  seed?: number;
+  /** Progress lines (to stderr in the CLI). */
+  progress?: (line: string) => void;
+}
+
+/** Sizes of each workload, full and quick. */
+export interface BenchSizes {
+  overheadActions: number;
+  overheadRounds: number;
+  largeBytes: number;
+  resumeExecutions: number;
+  herdExecutions: number;
+}
+
+export const FULL_SIZES: BenchSizes = {
+  overheadActions: 3000,
+  overheadRounds: 3,
+  largeBytes: 1024 ** 3,
+  resumeExecutions: 10_000,
+  herdExecutions: 200,
+};
+
+export const QUICK_SIZES: BenchSizes = {
+  overheadActions: 60,
+  overheadRounds: 1,
+  largeBytes: 8 * 1024 ** 2,
+  resumeExecutions: 50,
+  herdExecutions: 30,
+};
+
+export interface BenchReport {
+  quick: boolean;
+  facts: MachineFacts;
+  sizes: BenchSizes;
+  seed: number;
+  startedAt: string;
+  totalSeconds: number;
+  overhead?: OverheadRow[];
+  large?: LargeResponseResult;
+  resume?: ResumeResult;
+  herd?: HerdSide[];
+}
+
+/** Runs the selected workloads (all by default) in a fixed order. */
+export async function runBenchmarks(options: BenchOptions): Promise<BenchReport> {
+  const selected = new Set<Workload>(options.only ?? WORKLOADS);
+  const sizes = options.quick ? QUICK_SIZES : FULL_SIZES;
+  const seed = options.seed ?? 42;
+  const progress = options.progress ?? ((): void => undefined);
+  const report: BenchReport = { quick: options.quick, facts: machineFacts(), sizes, seed, startedAt: new Date().toISOString(), totalSeconds: 0 };
+  const started = performance.now();
+  const server = await startBenchServer();
+  try {
+    // Large response first: its RSS baseline is cleanest before the other workloads grow the heap.
+    if (selected.has('large')) {
+      progress(`large response: ${sizes.largeBytes} bytes`);
+      report.large = await runLargeResponse(server, sizes.largeBytes);
+    }
+    if (selected.has('overhead')) {
+      progress(`durability overhead: ${sizes.overheadActions} actions per side and concurrency`);
+      report.overhead = await runDurabilityOverhead(server, { actions: sizes.overheadActions, rounds: sizes.overheadRounds });
+    }
+    if (selected.has('resume')) {
+      progress(`resume: ${sizes.resumeExecutions} executions in backingOff`);
+      report.resume = await runResumeBacklog(server, { executions: sizes.resumeExecutions });
+    }
+    if (selected.has('herd')) {
+      progress(`thundering herd: ${sizes.herdExecutions} executions`);
+      report.herd = await runThunderingHerd(server, { executions: sizes.herdExecutions, seed });
+    }
+  } finally {
+    await server.close();
+  }
+  report.totalSeconds = (performance.now() - started) / 1000;
+  return report;
+}

@@ -1,0 +1,53 @@
+/**
+ * The benchmarks still run (issue 6 §1): `npm run bench -- --quick` in-process, asserting that every
+ * workload produced its figures and the report renders them. Timings are deliberately not asserted:
+ * benchmarks never gate CI on how fast a shared machine happens to be.
+ */
+import { describe, expect, it } from 'vitest';
+import { runBenchmarks, QUICK_SIZES } from '../bench/benchmarks.ts';
+import { renderBenchReport } from '../bench/bench-report.ts';
+
+const positive = (value: number): void => {
+  expect(Number.isFinite(value)).toBe(true);
+  expect(value).toBeGreaterThan(0);
+};
+
+describe('bench --quick (smoke)', () => {
+  it('every workload runs and reports its figures', async () => {
+    const report = await runBenchmarks({ quick: true });
+    expect(report.quick).toBe(true);
+    expect(report.facts.cores).toBeGreaterThan(0);
+    expect(report.facts.node).toBe(process.version);
+
+    expect(report.overhead?.map((row) => row.concurrency)).toEqual([1, 64]);
+    for (const row of report.overhead ?? []) {
+      for (const side of [row.bare, row.durable]) {
+        expect(side.operations).toBeGreaterThanOrEqual(row.concurrency);
+        positive(side.perSecond);
+        positive(side.p50Ms);
+        expect(side.p99Ms).toBeGreaterThanOrEqual(side.p50Ms);
+      }
+      positive(row.ratio);
+      // Journaled: six transitions, the write-ahead attempt (begin + finish) and the creation.
+      expect(row.journalTransactionsPerAction).toBe(9);
+    }
+
+    expect(report.large).toMatchObject({ bytes: QUICK_SIZES.largeBytes, durable: { status: 'completed', storedBytes: QUICK_SIZES.largeBytes } });
+    positive(report.large!.durable.megabytesPerSecond);
+    expect(report.large!.durable.peakRssGrowthMiB).toBeGreaterThanOrEqual(0);
+
+    expect(report.resume).toMatchObject({ executions: QUICK_SIZES.resumeExecutions, completed: QUICK_SIZES.resumeExecutions, errors: 0 });
+    positive(report.resume!.resumeSeconds);
+
+    expect(report.herd?.map((side) => side.jitter)).toEqual([false, true]);
+    for (const side of report.herd ?? []) {
+      expect(side.completed + side.failed).toBe(QUICK_SIZES.herdExecutions);
+      expect(side.requests).toBeGreaterThanOrEqual(QUICK_SIZES.herdExecutions);
+    }
+
+    const markdown = renderBenchReport(report, 'npm run bench -- --quick');
+    expect(markdown).toMatch(/^durable\/bare throughput ratio: \d+\.\d\d$/m);
+    expect(markdown).toContain('Reproduce: `npm run bench -- --quick`');
+    expect(markdown).toContain('Quick mode');
+  }, 60_000);
+});
