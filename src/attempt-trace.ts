@@ -157,8 +157,9 @@ export function bodyPreview(input: PreviewInput): string {
     return cut(JSON.stringify(redactor.json(body.json)), limit, input.size, 'characters');
   }
   if (input.binary || body?.kind === 'binary' || body?.problem?.code === 'INVALID_ENCODING') {
-    const shown = input.head.subarray(0, limit);
-    const base64 = Buffer.from(shown.buffer, shown.byteOffset, shown.byteLength).toString('base64');
+    // Redacted as bytes before encoding: base64 would hide an echoed credential from text redaction.
+    const shown = redactor.bytes(input.head).subarray(0, limit);
+    const base64 = shown.toString('base64');
     return shown.length < input.size ? `${base64}…[truncated: base64 of the first ${shown.length} of ${input.size} bytes]` : base64;
   }
   const text = body?.text !== undefined && body.location === undefined

@@ -26,6 +26,7 @@ import { createAuthenticator, type Authenticator, type CustomAuthHandler, type T
 import { needsHealthProbe, probeHealth, type CatalogMatch } from './catalog-integration.ts';
 import { outputFromBody } from './body-output.ts';
 import { storageIdFor } from './storage-ids.ts';
+import { redactingSink } from './redacting-sink.ts';
 
 /** Methods whose repetition has no additional effect (RFC 9110 §9.2.2). */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -66,6 +67,19 @@ function inDoubtOutcome(request: HttpTraceEntry['request'], timestamp: string, m
     durationMs: 0,
     trace: { timestamp, request, error },
   };
+}
+
+/**
+ * An outcome whose inline raw bytes (base64 of a binary or undecodable body) have secrets redacted —
+ * text redaction cannot see inside base64. A body streamed to storage was redacted on its way there,
+ * so its size and SHA-256 are the stored file's.
+ */
+function withRedactedBytes(outcome: AttemptOutcome, redactor: Redactor): AttemptOutcome {
+  if (outcome.kind !== 'response') return outcome;
+  const { body } = outcome;
+  if (body.location) return { ...outcome, body: { ...body, size: body.location.size, sha256: body.location.checksum } };
+  if (body.base64 === undefined || redactor.size === 0) return outcome;
+  return { ...outcome, body: { ...body, base64: redactor.bytes(Buffer.from(body.base64, 'base64')).toString('base64') } };
 }
 
 export class ExecutionRun {
@@ -260,13 +274,13 @@ export class ExecutionRun {
       ...(authenticator ? { auth: authenticator.hook, authHeaderNames: authenticator.headerNames() } : {}),
       redactor: this.redactor,
       ...(this.entry ? { quirks: this.entry.quirks } : {}),
-      sink: this.deps.storage.bodySink('bodies', bodyId),
+      sink: redactingSink(this.deps.storage.bodySink('bodies', bodyId), this.redactor),
       inlineLimit: this.deps.inlineBodyLimit,
       signal,
       now: () => clock.now(),
     });
     if (authenticator) for (const secret of authenticator.secrets()) this.redactor.addSecret(secret);
-    const recorded = this.redactor.json(outcome);
+    const recorded = this.redactor.json(withRedactedBytes(outcome, this.redactor));
     journal.finishAttempt(this.key, attempt, {
       state: outcome.kind === 'response' ? 'responded' : 'failed',
       outcome: recorded,

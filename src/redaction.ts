@@ -25,10 +25,28 @@ export interface Redactor {
   headers(headers: Record<string, string>, extraSecretNames?: Iterable<string>): Record<string, string>;
   /** Deep-copies a JSON value with secret-named fields and known values redacted. */
   json<T>(value: T): T;
+  /** Replaces every known secret form found in raw bytes (binary bodies, streamed bodies). */
+  bytes(value: Uint8Array): Buffer;
+  /** The longest secret form in bytes (0 when none): how much a streaming redactor must hold back. */
+  readonly maxSecretBytes: number;
   /** Adds secret values learned later (e.g. a freshly fetched OAuth token). */
   addSecret(value: string): void;
   /** The number of distinct secret values known. */
   readonly size: number;
+}
+
+const REDACTED_BYTES = Buffer.from(REDACTED, 'utf8');
+
+/**
+ * The forms a secret takes where it might be echoed: raw, base64, and the URL encodings — both
+ * encodeURIComponent's and the WHATWG URL parser's, which also escapes `'` (and `!()*` in stricter
+ * encoders) — plus form encoding, where a space is `+`.
+ */
+function secretForms(secret: string): string[] {
+  const component = encodeURIComponent(secret);
+  const strict = component.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const form = new URLSearchParams({ s: secret }).toString().slice(2);
+  return [secret, component, strict, form, encodeURI(secret), Buffer.from(secret).toString('base64')];
 }
 
 function escapeRegExp(text: string): string {
@@ -40,12 +58,14 @@ export function createRedactor(secrets: Iterable<string> = []): Redactor {
   const values = new Set<string>();
   let pattern: RegExp | null = null;
 
+  let byteForms: Buffer[] = [];
   const add = (secret: string): void => {
     if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) return;
-    for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')]) {
+    for (const form of secretForms(secret)) {
       if (form.length >= MIN_SECRET_LENGTH) values.add(form);
     }
     pattern = null;
+    byteForms = [...values].sort((a, b) => b.length - a.length).map((form) => Buffer.from(form, 'utf8'));
   };
   for (const secret of secrets) add(secret);
 
@@ -81,10 +101,30 @@ export function createRedactor(secrets: Iterable<string> = []): Redactor {
     return out;
   };
 
+  const bytes = (value: Uint8Array): Buffer => {
+    let out = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    for (const form of byteForms) {
+      if (out.indexOf(form) < 0) continue;
+      const parts: Buffer[] = [];
+      let from = 0;
+      for (let at = out.indexOf(form); at >= 0; at = out.indexOf(form, from)) {
+        parts.push(out.subarray(from, at), REDACTED_BYTES);
+        from = at + form.length;
+      }
+      parts.push(out.subarray(from));
+      out = Buffer.concat(parts);
+    }
+    return out;
+  };
+
   return {
     text,
     headers,
     json,
+    bytes,
+    get maxSecretBytes() {
+      return byteForms[0]?.length ?? 0;
+    },
     addSecret: add,
     get size() {
       return values.size;
