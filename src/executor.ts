@@ -5,112 +5,33 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { createActor, type InspectionEvent, type Observer } from 'xstate';
-import type { Logger } from 'pino';
+import { createActor, type InspectionEvent } from 'xstate';
 import { actionExecutionMachine, MACHINE_VERSION, type ActionExecutionMachine } from '../machines/action-execution.ts';
-import { ExecutionContextSchema, type ExecutionContext } from '../machines/action-execution-context.ts';
-import { actionError, errorDetail, isActionError } from './action-error.ts';
+import { actionError, isActionError } from './action-error.ts';
 import { ActionExecuteRequestSchema, type ActionExecuteRequest } from './schemas/job.ts';
 import { ActionDefinitionSchema, type ActionDefinition } from './schemas/action-definition.ts';
-import type { ActionExecutionState, HttpTraceEntry } from './schemas/execution-state.ts';
-import type { ApiCatalog } from './schemas/catalog.ts';
-import { systemClock, type Clock } from './clock.ts';
+import type { ActionExecutionState } from './schemas/execution-state.ts';
+import { systemClock } from './clock.ts';
 import { requestHash, toStoredRequest, type StoredRequest } from './request-identity.ts';
 import { buildActionExecutionState, isTerminalStatus, statusOf } from './execution-state-builder.ts';
 import { ExecutionRun } from './execution-run.ts';
 import { effectActors } from './execution-effects.ts';
 import { silentLogger } from './logger.ts';
-import { createDefinitionRegistry, type DefinitionRegistry } from './definition-registry.ts';
+import { createDefinitionRegistry } from './definition-registry.ts';
 import { createCatalogLookup } from './catalog-integration.ts';
-import { createTokenCache, type CustomAuthHandler } from './auth.ts';
+import { createTokenCache } from './auth.ts';
 import { formatZodIssues } from './zod-issues.ts';
-import { openJournal, type ExecutionKey, type ExecutionRecord, type Journal, type LeaseOwner } from '../storage/journal.ts';
-import { createLocalStorageProvider, type LocalStorageProvider } from '../storage/local-storage-provider.ts';
+import { openJournal, type ExecutionKey, type ExecutionRecord, type LeaseOwner } from '../storage/journal.ts';
+import { createLocalStorageProvider } from '../storage/local-storage-provider.ts';
 import { storageIdFor } from './storage-ids.ts';
+import { cancelDormant, stateOf, tracesOf } from './journal-state.ts';
+import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
 
-/** An event from the outbox, delivered after its transition committed (at least once). */
-export interface ExecutorEvent {
-  id: number;
-  type: 'action.execute.completed' | 'action.execute.failed';
-  executionId: string;
-  actionId: string;
-  payload: ActionExecutionState;
-}
-export type ExecutorEventListener = (event: ExecutorEvent) => void | Promise<void>;
+import type { ActionExecutor, ActionExecutorOptions, ResumeAllReport } from './executor-api.ts';
 
-export interface ActionExecutorOptions {
-  /** SQLite journal file. @default './.action-executor/journal.db' */
-  dbPath?: string;
-  /** Root of the local storage provider. @default './.action-executor/storage' */
-  storageDir?: string;
-  /** The action definitions (a registry, or a list that is validated). */
-  definitions: DefinitionRegistry | ActionDefinition[];
-  catalog?: ApiCatalog;
-  /** @default a silent logger */
-  logger?: Logger;
-  /** @default the system clock */
-  clock?: Clock;
-  /** Random source in [0, 1) for jitter. @default Math.random */
-  random?: () => number;
-  /** Custom authentication handlers by name (`authentication: { type: 'custom', handler }`). */
-  customAuth?: Record<string, CustomAuthHandler>;
-  /**
-   * Credential values for resuming executions: the journal never stores them, so a resume in a new
-   * process needs them again. Called with the execution key and the credential names it was given.
-   */
-  credentials?: Record<string, string> | ((key: ExecutionKey, names: string[]) => Record<string, string> | undefined);
-  /** Lease time-to-live; renewed at a third of it while running. @default 30000 */
-  leaseTtlMs?: number;
-  /** Response bytes kept inline before streaming to storage. @default 1 MiB */
-  inlineBodyLimit?: number;
-  /** XState inspection (`--inspect`): receives every inspection event of every execution. */
-  inspect?: ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
-  /** Listeners for outbox events. More can be added with `on`. */
-  onEvent?: ExecutorEventListener;
-  /** Called after each transition is journaled (the CLI prints progress from it). */
-  onTransition?: (info: TransitionInfo) => void;
-  /** Test-only: called with a named point (`transition:<state>`, `attempt:begun`, `attempt:finished`) once it is journaled. */
-  faultHook?: (point: string) => void;
-}
-
-/** One journaled transition, as reported to `onTransition`. */
-export interface TransitionInfo extends ExecutionKey {
-  from: string;
-  to: string;
-  event: string;
-  context: ExecutionContext;
-}
-
-export interface ResumeAllReport {
-  resumed: number;
-  completed: number;
-  failed: number;
-  skipped: number;
-  /** Executions another live process holds. */
-  busy: number;
-  /** Executions that could not be resumed (infrastructure error), with why. */
-  errors: { executionId: string; actionId: string; message: string }[];
-}
-
-export interface ActionExecutor {
-  /** Runs (or returns / resumes the recorded) execution of a request. */
-  execute(request: unknown): Promise<ActionExecutionState>;
-  /** Continues a recorded execution from its last journaled state. */
-  resume(executionId: string, actionId: string): Promise<ActionExecutionState>;
-  /** Resumes every unfinished execution in the journal. */
-  resumeAll(options?: { concurrency?: number }): Promise<ResumeAllReport>;
-  /** The recorded state, or undefined when there is no such execution. */
-  get(executionId: string, actionId: string): ActionExecutionState | undefined;
-  /** Cancels: a running execution is stopped (its in-flight request aborted and recorded); a dormant one is ended. */
-  cancel(executionId: string, actionId: string, reason?: string): Promise<ActionExecutionState>;
-  /** Adds an outbox listener; returns a function that removes it. */
-  on(listener: ExecutorEventListener): () => void;
-  /** Delivers outbox events not yet delivered (also done after each execution). */
-  deliverPendingEvents(): Promise<number>;
-  readonly journal: Journal;
-  readonly storage: LocalStorageProvider;
-  close(): Promise<void>;
-}
+/** The API types, so callers import the executor from one place. */
+export type { ActionExecutor, ActionExecutorOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
+export type { ExecutorEvent, ExecutorEventListener } from './outbox-delivery.ts';
 
 const keyString = (key: ExecutionKey): string => `${key.executionId}\u0000${key.actionId}`;
 
@@ -153,35 +74,6 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     faultHook: options.faultHook,
   };
 
-  function tracesOf(key: ExecutionKey): HttpTraceEntry[] {
-    return journal.listAttempts(key).flatMap((attempt) => {
-      const outcome = attempt.outcome as { trace?: HttpTraceEntry; redirectTraces?: HttpTraceEntry[] } | null;
-      // Redirect hops first, each with its own entry, then the final response.
-      if (outcome?.trace) return [...(outcome.redirectTraces ?? []), outcome.trace];
-      // Sent, outcome not (yet) recorded: the request alone.
-      return [{ timestamp: new Date(attempt.startedAt).toISOString(), request: attempt.request as HttpTraceEntry['request'] }];
-    });
-  }
-
-  function stateOf(record: ExecutionRecord): ActionExecutionState {
-    if (record.result) return record.result as ActionExecutionState;
-    const snapshot = record.snapshot as { context?: unknown } | null;
-    const parsed = ExecutionContextSchema.safeParse(snapshot?.context);
-    const context: ExecutionContext = parsed.success
-      ? parsed.data
-      : { executionId: record.executionId, actionId: record.actionId, step: 0, attempt: record.attemptCount, authRefreshed: false, nextAttemptAt: null, waitReason: null, output: null, outputLocation: null, error: null, skipReason: null };
-    return {
-      ...buildActionExecutionState({
-        actionId: record.actionId,
-        stateValue: record.stateValue,
-        context,
-        startedAt: record.createdAt,
-        traces: tracesOf(record),
-      }),
-      status: statusOf(record.stateValue),
-    };
-  }
-
   function credentialsFor(record: ExecutionRecord, stored: StoredRequest): Record<string, string> {
     const source = options.credentials;
     if (!source) return {};
@@ -206,28 +98,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     });
   }
 
-  async function deliverPendingEvents(): Promise<number> {
-    if (listeners.size === 0) return 0;
-    let delivered = 0;
-    for (const event of journal.pendingOutbox(1000)) {
-      const message: ExecutorEvent = {
-        id: event.id,
-        type: event.type as ExecutorEvent['type'],
-        executionId: event.executionId,
-        actionId: event.actionId,
-        payload: event.payload as ActionExecutionState,
-      };
-      try {
-        for (const listener of listeners) await listener(message);
-        journal.markDelivered(event.id, clock.now());
-        delivered += 1;
-      } catch (error) {
-        journal.recordDeliveryFailure(event.id, error instanceof Error ? error.message : String(error), clock.now());
-        logger.warn({ executionId: event.executionId, actionId: event.actionId, eventId: event.id }, `event delivery failed; it stays in the outbox: ${String(error)}`);
-      }
-    }
-    return delivered;
-  }
+  const deliverPendingEvents = (): Promise<number> => deliverOutbox(journal, listeners, () => clock.now(), logger);
 
   function acquire(key: ExecutionKey): void {
     const lease = journal.acquireLease(key, owner, clock.now(), leaseTtlMs);
@@ -314,7 +185,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
                 context,
                 startedAt: record.createdAt,
                 finishedAt: now,
-                traces: tracesOf(key),
+                traces: tracesOf(journal, key),
               });
             }
             journal.recordTransition(key, {
@@ -513,7 +384,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
     get(executionId, actionId) {
       const record = journal.get({ executionId, actionId });
-      return record ? stateOf(record) : undefined;
+      return record ? stateOf(journal, record) : undefined;
     },
 
     async cancel(executionId, actionId, reason) {
@@ -535,33 +406,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       // Dormant (crashed or waiting): end it without restoring the machine, which would re-run its effect.
       acquire(key);
       try {
-        const snapshot = record.snapshot as { context?: unknown; value?: unknown; status?: string } | null;
-        const parsed = ExecutionContextSchema.safeParse(snapshot?.context);
-        const base = parsed.success ? parsed.data : undefined;
-        const error = errorDetail('user_cancelled', `Action "${actionId}" was cancelled${reason ? `: ${reason}` : ''}.`, {
-          code: 'CANCELLED',
-          context: { attempt: String(record.attemptCount), cancelledIn: record.stateValue },
-        });
-        const context: ExecutionContext = {
-          ...(base ?? { executionId, actionId, step: 0, attempt: record.attemptCount, authRefreshed: false, nextAttemptAt: null, waitReason: null, output: null, outputLocation: null, skipReason: null, error: null }),
-          error,
-        };
-        context.step += 1;
-        const now = clock.now();
-        const result = buildActionExecutionState({ actionId, stateValue: 'failed', context, startedAt: record.createdAt, finishedAt: now, traces: tracesOf(key) });
-        journal.recordTransition(key, {
-          from: record.stateValue,
-          to: 'failed',
-          event: 'CANCEL',
-          snapshot: { ...(snapshot ?? {}), status: 'done', value: 'failed', context, children: {} },
-          stateValue: 'failed',
-          status: 'failed',
-          attemptCount: record.attemptCount,
-          wakeAt: null,
-          result,
-          outbox: { type: 'action.execute.failed', payload: result },
-          now,
-        });
+        const result = cancelDormant(journal, record, reason, clock.now());
         await storeResult(key, result);
         await deliverPendingEvents();
         return result;

@@ -191,3 +191,31 @@ for (const kind of KINDS) {
     }, 240_000);
   });
 }
+
+describe('cancel after a crash', () => {
+  it('a dormant execution (its process died mid-backoff) is cancelled from the journal without re-running its effect', async () => {
+    const kind = KINDS[1]!; // the keyed POST: 503, then it would be created
+    const api = await startScriptedApi();
+    api.script(kind.route, kind.script);
+    const dir = mkdtempSync(join(root, 'cancel-'));
+    const executionId = randomUUID();
+    const request = requestFor(kind, executionId);
+    const defs = [kind.definition(api.url)];
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: { ...process.env, AE_DB: join(dir, 'j.db'), AE_STORAGE: join(dir, 's'), AE_DEFINITIONS: JSON.stringify(defs), AE_REQUEST: JSON.stringify(request), AE_KILL_AT: 'transition:backingOff' },
+      stdio: 'ignore',
+    });
+    expect(await new Promise((done) => child.once('exit', (_code, signal) => done(signal)))).toBe('SIGKILL');
+    const executor = createActionExecutor({ dbPath: join(dir, 'j.db'), storageDir: join(dir, 's'), definitions: defs });
+    try {
+      const state = await executor.cancel(executionId, request.action.id, 'operator gave up');
+      expect(state.result).toMatchObject({ status: 'failure', error: { category: 'user_cancelled', code: 'CANCELLED', context: { cancelledIn: 'backingOff' } } });
+      expect(executor.get(executionId, request.action.id)).toEqual(state);
+      expect(api.hitsFor(kind.route)).toHaveLength(1);
+      expect(executor.journal.integrityCheck()).toBe('ok');
+    } finally {
+      await executor.close();
+      await api.close();
+    }
+  }, 30_000);
+});
