@@ -40,13 +40,15 @@ const REDACTED_BYTES = Buffer.from(REDACTED, 'utf8');
 /**
  * The forms a secret takes where it might be echoed: raw, base64, and the URL encodings — both
  * encodeURIComponent's and the WHATWG URL parser's, which also escapes `'` (and `!()*` in stricter
- * encoders) — plus form encoding, where a space is `+`.
+ * encoders) — plus form encoding, where a space is `+`, and JSON string escaping (`\` and `"` doubled
+ * up), which is how it sits in the bytes of a JSON body that is recorded unparsed.
  */
 function secretForms(secret: string): string[] {
   const component = encodeURIComponent(secret);
   const strict = component.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   const form = new URLSearchParams({ s: secret }).toString().slice(2);
-  return [secret, component, strict, form, encodeURI(secret), Buffer.from(secret).toString('base64')];
+  const json = JSON.stringify(secret).slice(1, -1);
+  return [secret, component, strict, form, encodeURI(secret), json, Buffer.from(secret).toString('base64')];
 }
 
 function escapeRegExp(text: string): string {
