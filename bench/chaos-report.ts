@@ -23,7 +23,7 @@ export function renderChaosReport(report: ChaosReport, facts: MachineFacts, comm
   return [
     '## Chaos soak (`npm run chaos`)',
     '',
-    `Reproduce: \`${command}\` (seed ${report.seed}; the kill schedule and the workload follow from it, the exact kill instants from the machine's pace).`,
+    `Reproduce: \`${command}\` (seed ${report.seed}: the workload and each kill's trigger — after the n-th request of a process's life, plus 0–30 ms — follow from it; the exact instants depend on the machine's pace).`,
     '',
     `Machine: ${facts.cores} cores (${facts.cpuModel}), Node ${facts.node}, ${facts.os}; 1-minute load average at start ${facts.loadAverage}.`,
     '',
