@@ -8,23 +8,10 @@
 import fc from 'fast-check';
 import type { ActionDefinition } from '../../src/schemas/action-definition.ts';
 import type { ApiCatalogEntryInput } from '../../src/schemas/catalog.ts';
-import type { ErrorCategory } from '../../src/schemas/errors.ts';
+import { ErrorCategorySchema, type ErrorCategory } from '../../src/schemas/errors.ts';
 import type { EchoMode, FuzzAnswer } from './fuzz-server.ts';
 
-export const CATEGORIES: ErrorCategory[] = [
-  'auth_expired',
-  'auth_invalid',
-  'rate_limit_daily',
-  'rate_limit_burst',
-  'network_timeout',
-  'network_connection_refused',
-  'api_response_malformed',
-  'api_endpoint_removed',
-  'api_unexpected_status',
-  'validation_failed',
-  'state_inconsistent',
-  'user_cancelled',
-];
+export const CATEGORIES: ErrorCategory[] = [...ErrorCategorySchema.options];
 
 /** A secret value: printable, no spaces, long enough that finding it anywhere is no coincidence. */
 export const canaryArb = fc.stringMatching(/^[!-~]{14,28}$/).map((s) => `cn${s}`);
