@@ -86,3 +86,23 @@ export function timelineLines(journal: Journal, record: ExecutionRecord): string
     ...events.map((e) => e.line),
   ];
 }
+
+/**
+ * While a long wait runs (a backoff longer than `everyMs`), prints a line every `everyMs` saying how
+ * long is left, so a person watching knows the executor is alive. `follow(null)` stops it.
+ */
+export function waitTicker(print: (line: string) => void, now: () => number, everyMs = 5_000) {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    follow(until: number | null): void {
+      clearInterval(timer);
+      timer = undefined;
+      if (until === null || until - now() <= everyMs) return;
+      timer = setInterval(() => {
+        const left = until - now();
+        if (left > 0) print(`  … still waiting, ${Math.ceil(left / 1000)} s left`);
+      }, everyMs);
+      timer.unref();
+    },
+  };
+}

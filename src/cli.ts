@@ -16,7 +16,7 @@ import { ActionExecuteRequestSchema } from './schemas/job.ts';
 import { actionExecutionMachine } from '../machines/action-execution.ts';
 import { toJson, toMermaid } from './machine-diagram.ts';
 import { readJsonInput, parseWith, UsageError } from './cli-input.ts';
-import { describeState, progressLines, timelineLines } from './cli-render.ts';
+import { describeState, progressLines, timelineLines, waitTicker } from './cli-render.ts';
 import { createLogger, silentLogger } from './logger.ts';
 import { systemClock } from './clock.ts';
 import { z } from 'zod';
@@ -159,12 +159,15 @@ async function commandExecute(positionals: string[], flags: Flags, io: CliIo): P
   const credentials = await loadCredentials(flags, io);
   request.context.credentials = { ...credentials, ...request.context.credentials };
   const human = !flags.json;
+  const ticker = waitTicker((line) => write(io.stdout, line), () => systemClock.now());
   const executor: ActionExecutor = await openExecutor(
     flags,
     io,
     {
       onTransition: (info) => {
-        if (human) for (const line of progressLines(info, executor.journal, systemClock.now())) write(io.stdout, line);
+        if (!human) return;
+        for (const line of progressLines(info, executor.journal, systemClock.now())) write(io.stdout, line);
+        ticker.follow(info.to === 'backingOff' ? info.context.nextAttemptAt : null);
       },
     },
     true,
@@ -175,6 +178,7 @@ async function commandExecute(positionals: string[], flags: Flags, io: CliIo): P
     write(io.stdout, human ? describeState(state).join('\n') : JSON.stringify(state, null, 2));
     return state.status === 'failed' ? EXIT.actionFailed : EXIT.ok;
   } finally {
+    ticker.follow(null);
     await executor.close();
   }
 }

@@ -172,3 +172,26 @@ describe('CLI action-executor', () => {
     }
   });
 });
+
+describe('CLI progress during long waits', () => {
+  it('prints how long is left every 5 s while a backoff is longer than that, and stops when it ends', async () => {
+    const { vi } = await import('vitest');
+    const { waitTicker } = await import('../src/cli-render.ts');
+    vi.useFakeTimers();
+    try {
+      const lines: string[] = [];
+      const ticker = waitTicker((l) => lines.push(l), () => Date.now());
+      ticker.follow(Date.now() + 3_000); // short: no ticks
+      vi.advanceTimersByTime(10_000);
+      expect(lines).toEqual([]);
+      ticker.follow(Date.now() + 17_000);
+      vi.advanceTimersByTime(15_000);
+      expect(lines).toEqual(['  … still waiting, 12 s left', '  … still waiting, 7 s left', '  … still waiting, 2 s left']);
+      ticker.follow(null);
+      vi.advanceTimersByTime(10_000);
+      expect(lines).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
