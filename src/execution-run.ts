@@ -358,7 +358,7 @@ export class ExecutionRun {
       this.log('info', `retrying: ${decision.reason}`, { delayMs: decision.delayMs });
       return { kind: 'retry', until: now + decision.delayMs, reason: decision.reason };
     }
-    let error = this.withCatalogNote(decision.error);
+    let error = decision.error;
     if (this.entry?.healthCheck && needsHealthProbe(error)) {
       const health = await probeHealth(this.entry, { now: () => this.deps.clock.now() });
       error = { ...error, context: { ...error.context, ...health } };
@@ -367,8 +367,9 @@ export class ExecutionRun {
     return { kind: 'fail', error: this.redactor.json(error) };
   }
 
+  /** Output-validation failures are built here, not by classification: give them the catalog note too. */
   private withCatalogNote<T extends { context: Record<string, string> }>(error: T): T {
-    return this.catalogNote ? { ...error, context: { ...error.context, catalog: `unavailable: ${this.catalogNote}` } } : error;
+    return this.catalogNote ? { ...error, context: { ...error.context, catalogUnavailable: this.catalogNote } } : error;
   }
 
   // ---- backingOff ------------------------------------------------------------------------------

@@ -229,3 +229,24 @@ describe('durable executor: client-side rate limit and single writer', () => {
     expect((await running).status).toBe('completed');
   });
 });
+
+describe('durable executor: catalog failures degrade to standard handling', () => {
+  it('EXEC-015 / EXEC-016: a catalog that throws does not fail the action; the error and the log say it was unavailable', async () => {
+    const catalog = {
+      getApiEntry: async () => {
+        throw new Error('catalog service down');
+      },
+      getAllApis: async () => {
+        throw new Error('catalog service down');
+      },
+    };
+    h = createHarness([definition(api.url, { retryPolicy: { ...definition(api.url).retryPolicy, maxAttempts: 1 } })], { catalog });
+    api.script('GET /users/gone', [{ status: 404, body: { message: 'no such user' } }]);
+    const state = await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'gone' }));
+    // Standard table: 404 → api_endpoint_removed.
+    expect(state.result).toMatchObject({ status: 'failure', error: { category: 'api_endpoint_removed', statusCode: 404 } });
+    if (state.result?.status !== 'failure') return;
+    expect(state.result.error.context['catalogUnavailable']).toContain('catalog service down');
+    expect(h.logs.some((l) => l.includes('API catalog unavailable'))).toBe(true);
+  });
+});
