@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { createActor, type InspectionEvent } from 'xstate';
 import { actionExecutionMachine, MACHINE_VERSION, type ActionExecutionMachine } from '../machines/action-execution.ts';
+import { ExecutionContextSchema } from '../machines/action-execution-context.ts';
 import { actionError, isActionError } from './action-error.ts';
 import { ActionExecuteRequestSchema, type ActionExecuteRequest } from './schemas/job.ts';
 import { ActionDefinitionSchema, type ActionDefinition } from './schemas/action-definition.ts';
@@ -118,9 +119,38 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     }
   }
 
+  /**
+   * A journaled snapshot is restored only when this machine version wrote it and its context is
+   * what the context schema says: restoring anything else could re-run the wrong effect.
+   */
+  function checkRestorable(record: ExecutionRecord): void {
+    if (!record.snapshot) return;
+    const where = { executionId: record.executionId, actionId: record.actionId };
+    if (record.machineVersion !== MACHINE_VERSION) {
+      throw actionError(
+        'state_inconsistent',
+        `Execution ${record.executionId} / ${record.actionId} was journaled by machine version ${record.machineVersion}; this executor runs version ${MACHINE_VERSION} and cannot restore it.`,
+        {
+          code: 'MACHINE_VERSION_MISMATCH',
+          context: { ...where, journaled: record.machineVersion, running: MACHINE_VERSION },
+          suggestion: 'Resume it with the executor version that started it, or cancel it.',
+        },
+      );
+    }
+    const parsed = ExecutionContextSchema.safeParse((record.snapshot as { context?: unknown }).context);
+    if (!parsed.success) {
+      throw actionError('state_inconsistent', `The journaled snapshot of ${record.executionId} / ${record.actionId} is not a valid machine context:\n${formatZodIssues(parsed.error.issues)}`, {
+        code: 'SNAPSHOT_INVALID',
+        context: where,
+        suggestion: 'The journal row was changed outside the executor; cancel the execution and resubmit it.',
+      });
+    }
+  }
+
   /** Drives one execution's machine to a final state, journaling every transition. */
   function drive(record: ExecutionRecord, stored: StoredRequest, credentials: Record<string, string>): Promise<ActionExecutionState> {
     const key: ExecutionKey = { executionId: record.executionId, actionId: record.actionId };
+    checkRestorable(record);
     const definition = definitionFor(stored, record);
     const run = new ExecutionRun(runDeps, stored, definition, credentials);
     runs.set(keyString(key), run);

@@ -250,3 +250,24 @@ describe('durable executor: catalog failures degrade to standard handling', () =
     expect(h.logs.some((l) => l.includes('API catalog unavailable'))).toBe(true);
   });
 });
+
+describe('durable executor: refusing snapshots it cannot restore safely', () => {
+  it('a snapshot journaled by another machine version is refused with MACHINE_VERSION_MISMATCH, not restored', async () => {
+    h = createHarness([definition(api.url)]);
+    api.script('GET /users/u_1', [{ status: 503 }, { status: 200, body: user }]);
+    const { createManualClock } = await import('../src/clock.ts');
+    const clock = createManualClock();
+    const first = h.reopen({ clock });
+    const running = first.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
+    while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 1));
+    // Pretend an older executor wrote it, and that its process is gone (lease released).
+    const key = { executionId: EXEC_ID, actionId: 'get_user' };
+    h.executor.journal.db.prepare('UPDATE action_executions SET machine_version = ? WHERE execution_id = ?').run('0', EXEC_ID);
+    h.executor.journal.releaseLease(key, h.executor.journal.get(key)!.lease!.id);
+    const error = await h.executor.resume(EXEC_ID, 'get_user').catch((e: unknown) => e);
+    expect(isActionError(error) && error.detail).toMatchObject({ category: 'state_inconsistent', code: 'MACHINE_VERSION_MISMATCH' });
+    expect(api.hits).toHaveLength(1);
+    await first.cancel(EXEC_ID, 'get_user');
+    expect((await running).status).toBe('failed');
+  });
+});
