@@ -4,9 +4,8 @@
  * Also: credentials (allowed only in auth fields and headers), env (never) and conditions.
  */
 import { describe, it, expect } from 'vitest';
-import { isActionError } from '../src/action-error.ts';
 import { REFERENCE_ERROR_CODES } from '../src/reference-errors.ts';
-import { ErrorDetailSchema, type ErrorDetail } from '../src/schemas/errors.ts';
+import type { ErrorDetail } from '../src/schemas/errors.ts';
 import {
   credentialNamesIn,
   resolveCondition,
@@ -16,22 +15,12 @@ import {
   type ReferenceContext,
 } from '../src/references.ts';
 import { makeReferenceContext } from './fixtures.ts';
+import { contextWith, thrownActionError } from './support/thrown.ts';
 
-function failure(fn: () => unknown): ErrorDetail {
-  try {
-    fn();
-  } catch (error) {
-    if (!isActionError(error)) throw error;
-    return ErrorDetailSchema.parse(error.detail);
-  }
-  throw new Error('expected an ActionError, but the call returned');
-}
+/** The schema-valid detail of the ActionError `fn` throws. */
+const failure = (fn: () => unknown): ErrorDetail => thrownActionError(fn).detail;
 
-function ctxWith(outputs: Record<string, Record<string, unknown>>, credentials: Record<string, string> = {}): ReferenceContext {
-  const previousResults: Record<string, string> = {};
-  for (const [id, output] of Object.entries(outputs)) previousResults[id] = JSON.stringify(output);
-  return { previousResults, credentials };
-}
+const ctxWith = contextWith;
 
 const ctx = makeReferenceContext();
 const SECRET = ctx.credentials['ORDERS_API_KEY']!;

@@ -4,28 +4,15 @@
  * references-properties.test.ts.
  */
 import { describe, it, expect } from 'vitest';
-import { isActionError } from '../src/action-error.ts';
-import { ErrorDetailSchema, type ErrorDetail } from '../src/schemas/errors.ts';
+import type { ErrorDetail } from '../src/schemas/errors.ts';
 import { resolveInputs, resolveValue, type ReferenceContext } from '../src/references.ts';
 import { makeGetUserOutput, makePlannedAction, makeReferenceContext } from './fixtures.ts';
+import { contextWith, thrownActionError } from './support/thrown.ts';
 
-/** Runs `fn`, expecting an ActionError with a schema-valid detail, and returns the detail. */
-function failure(fn: () => unknown): ErrorDetail {
-  try {
-    fn();
-  } catch (error) {
-    if (!isActionError(error)) throw error;
-    return ErrorDetailSchema.parse(error.detail);
-  }
-  throw new Error('expected an ActionError, but the call returned');
-}
+/** The schema-valid detail of the ActionError `fn` throws. */
+const failure = (fn: () => unknown): ErrorDetail => thrownActionError(fn).detail;
 
-/** A context whose previous results are the given output records. */
-function ctxWith(outputs: Record<string, Record<string, unknown>>, credentials: Record<string, string> = {}): ReferenceContext {
-  const previousResults: Record<string, string> = {};
-  for (const [id, output] of Object.entries(outputs)) previousResults[id] = JSON.stringify(output);
-  return { previousResults, credentials };
-}
+const ctxWith = contextWith;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {

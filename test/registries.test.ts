@@ -3,15 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isActionError } from '../src/action-error.ts';
-import type { ActionError } from '../src/action-error.ts';
 import { createInMemoryCatalog, loadCatalogFromDir } from '../src/catalog-registry.ts';
 import { createDefinitionRegistry, loadDefinitionsFromDir } from '../src/definition-registry.ts';
 import { formatProblem, jsonPathOf } from '../src/load-problem.ts';
 import { ACCEPTED_SCHEMA_STRINGS } from '../src/schema-language.ts';
-import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 import { compileDefinitionSchemas, validateInputs } from '../src/validation.ts';
 import { makeActionDefinition, makeCatalogEntry } from './fixtures.ts';
+import { thrownActionError } from './support/thrown.ts';
 
 const EXAMPLES_DIR = fileURLToPath(new URL('../examples/definitions', import.meta.url));
 
@@ -32,16 +30,7 @@ function write(name: string, content: unknown): string {
   return file;
 }
 
-function failure(fn: () => unknown): ActionError {
-  try {
-    fn();
-  } catch (error) {
-    if (!isActionError(error)) throw error;
-    expect(ErrorDetailSchema.safeParse(error.detail).success).toBe(true);
-    return error;
-  }
-  throw new Error('expected an ActionError, but nothing was thrown');
-}
+const failure = thrownActionError;
 
 describe('loadDefinitionsFromDir', () => {
   it('loads every *.json file in name order and ignores other files and subdirectories', () => {

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isActionError } from '../src/action-error.ts';
-import type { ActionError } from '../src/action-error.ts';
 import { toOutputRecord } from '../src/response-output.ts';
 import { ACCEPTED_SCHEMA_STRINGS, parseFieldType } from '../src/schema-language.ts';
 import type { ActionDefinition } from '../src/schemas/action-definition.ts';
-import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 import { findSimilarNames } from '../src/similar-names.ts';
 import { compileDefinitionSchemas, validateInputs, validateOutput } from '../src/validation.ts';
 import { makeActionDefinition } from './fixtures.ts';
+import { thrownActionError } from './support/thrown.ts';
 
 /** A definition with only the schemas under test; a fresh id keeps cache entries apart. */
 function defWith(
@@ -18,17 +16,7 @@ function defWith(
   return makeActionDefinition({ id: 'get_user', version: '1.0.0', inputSchema, outputSchema, ...extra });
 }
 
-/** Runs `fn`, expects an ActionError, checks its detail is schema-valid and returns it. */
-function failure(fn: () => unknown): ActionError {
-  try {
-    fn();
-  } catch (error) {
-    if (!isActionError(error)) throw error;
-    expect(ErrorDetailSchema.safeParse(error.detail).success).toBe(true);
-    return error;
-  }
-  throw new Error('expected an ActionError, but nothing was thrown');
-}
+const failure = thrownActionError;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {

@@ -1,0 +1,26 @@
+/** Shared test helpers for failures and reference contexts. */
+import { isActionError, type ActionError } from '../../src/action-error.ts';
+import { ErrorDetailSchema } from '../../src/schemas/errors.ts';
+import type { ReferenceContext } from '../../src/references.ts';
+
+/**
+ * Runs `fn`, expecting it to throw an ActionError whose detail passes ErrorDetailSchema (a parse
+ * failure fails the test), and returns the error. Anything else thrown is rethrown; a return fails.
+ */
+export function thrownActionError(fn: () => unknown): ActionError {
+  try {
+    fn();
+  } catch (error) {
+    if (!isActionError(error)) throw error;
+    ErrorDetailSchema.parse(error.detail);
+    return error;
+  }
+  throw new Error('expected an ActionError, but the call returned');
+}
+
+/** A reference context whose previous results are the given output records (as JSON text). */
+export function contextWith(outputs: Record<string, Record<string, unknown>>, credentials: Record<string, string> = {}): ReferenceContext {
+  const previousResults: Record<string, string> = {};
+  for (const [id, output] of Object.entries(outputs)) previousResults[id] = JSON.stringify(output);
+  return { previousResults, credentials };
+}
