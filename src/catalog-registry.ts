@@ -6,8 +6,8 @@
  */
 import { actionError } from './action-error.ts';
 import { deepFreeze } from './deep-freeze.ts';
-import { readJsonDirectory } from './json-directory.ts';
-import { byFile, formatProblem, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
+import { loadKeyedJsonDirectory } from './json-directory.ts';
+import { formatProblem, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
 import type { LoadProblem } from './load-problem.ts';
 import { ApiCatalogEntrySchema } from './schemas/catalog.ts';
 import type { ApiCatalog, ApiCatalogEntry, ApiCatalogEntryInput } from './schemas/catalog.ts';
@@ -86,20 +86,13 @@ export function createInMemoryCatalog(entries: readonly ApiCatalogEntryInput[]):
  * second, naming both.
  */
 export function loadCatalogFromDir(dir: string): { catalog: ApiCatalog; problems: LoadProblem[] } {
-  const { files, problems } = readJsonDirectory(dir);
-  const byId = new Map<string, ApiCatalogEntry>();
-  const fileOf = new Map<string, string>();
-  for (const { file, value } of files) {
-    const { entry, problems: found } = checkCatalogEntry(value, file);
-    problems.push(...found);
-    if (entry === undefined) continue;
-    const earlier = fileOf.get(entry.apiId);
-    if (earlier !== undefined) {
-      problems.push({ file, path: '$.apiId', message: `duplicate apiId "${entry.apiId}": already defined in ${earlier}; this file is ignored` });
-      continue;
-    }
-    byId.set(entry.apiId, entry);
-    fileOf.set(entry.apiId, file);
-  }
-  return { catalog: catalogOf(byId), problems: byFile(problems) };
+  const { byId, problems } = loadKeyedJsonDirectory(
+    dir,
+    (value, file) => {
+      const { entry, problems: found } = checkCatalogEntry(value, file);
+      return { item: entry, problems: found };
+    },
+    { of: (entry) => entry.apiId, path: '$.apiId', name: 'apiId' },
+  );
+  return { catalog: catalogOf(byId), problems };
 }

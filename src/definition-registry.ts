@@ -5,8 +5,8 @@
  * at load time with the file and JSON path, not at 3 a.m. when the action first runs.
  */
 import { actionError } from './action-error.ts';
-import { readJsonDirectory } from './json-directory.ts';
-import { byFile, formatProblem, jsonPathOf, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
+import { loadKeyedJsonDirectory } from './json-directory.ts';
+import { formatProblem, jsonPathOf, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
 import type { LoadProblem } from './load-problem.ts';
 import { ActionDefinitionSchema } from './schemas/action-definition.ts';
 import type { ActionDefinition } from './schemas/action-definition.ts';
@@ -94,20 +94,13 @@ export function createDefinitionRegistry(defs: readonly ActionDefinition[]): Def
  * the second, naming both.
  */
 export function loadDefinitionsFromDir(dir: string): { registry: DefinitionRegistry; problems: LoadProblem[] } {
-  const { files, problems } = readJsonDirectory(dir);
-  const byId = new Map<string, ActionDefinition>();
-  const fileOf = new Map<string, string>();
-  for (const { file, value } of files) {
-    const { definition, problems: found } = checkDefinition(value, file);
-    problems.push(...found);
-    if (definition === undefined) continue;
-    const earlier = fileOf.get(definition.id);
-    if (earlier !== undefined) {
-      problems.push({ file, path: '$.id', message: `duplicate id "${definition.id}": already defined in ${earlier}; this file is ignored` });
-      continue;
-    }
-    byId.set(definition.id, definition);
-    fileOf.set(definition.id, file);
-  }
-  return { registry: registryOf(byId), problems: byFile(problems) };
+  const { byId, problems } = loadKeyedJsonDirectory(
+    dir,
+    (value, file) => {
+      const { definition, problems: found } = checkDefinition(value, file);
+      return { item: definition, problems: found };
+    },
+    { of: (definition) => definition.id, path: '$.id', name: 'id' },
+  );
+  return { registry: registryOf(byId), problems };
 }

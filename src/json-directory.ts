@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadProblem } from './load-problem.ts';
+import { byFile, type LoadProblem } from './load-problem.ts';
 import { parseJsonLocated } from './parse-json-located.ts';
 
 /** One parsed file. */
@@ -68,4 +68,33 @@ export function readJsonDirectory(dir: string): { files: JsonFile[]; problems: L
     files.push({ file, value: parsed.value });
   }
   return { files, problems };
+}
+
+/**
+ * Loads one checked item per `*.json` file of `dir`, keyed by an id: a file with any problem is left
+ * out and reported, the others load, and a repeated id keeps the first file and reports the second,
+ * naming both. Shared by the definition and catalog loaders.
+ */
+export function loadKeyedJsonDirectory<T>(
+  dir: string,
+  check: (value: unknown, file: string) => { item: T | undefined; problems: LoadProblem[] },
+  key: { of: (item: T) => string; path: string; name: string },
+): { byId: Map<string, T>; problems: LoadProblem[] } {
+  const { files, problems } = readJsonDirectory(dir);
+  const byId = new Map<string, T>();
+  const fileOf = new Map<string, string>();
+  for (const { file, value } of files) {
+    const { item, problems: found } = check(value, file);
+    problems.push(...found);
+    if (item === undefined) continue;
+    const id = key.of(item);
+    const earlier = fileOf.get(id);
+    if (earlier !== undefined) {
+      problems.push({ file, path: key.path, message: `duplicate ${key.name} "${id}": already defined in ${earlier}; this file is ignored` });
+      continue;
+    }
+    byId.set(id, item);
+    fileOf.set(id, file);
+  }
+  return { byId, problems: byFile(problems) };
 }
