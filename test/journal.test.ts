@@ -7,7 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isActionError, type ActionError } from '../src/action-error.ts';
+import { thrownActionError } from './support/thrown.ts';
 import { openJournal, type ExecutionKey, type Journal, type JournalOptions } from '../storage/journal.ts';
 import { JOURNAL_MIGRATIONS, migrate, type Migration } from '../storage/migrations.ts';
 import { decideLease } from '../storage/lease.ts';
@@ -33,15 +33,7 @@ function open(path = ':memory:', opts: JournalOptions = {}): Journal {
   return journal;
 }
 
-function catchActionError(fn: () => unknown): ActionError {
-  try {
-    fn();
-  } catch (error) {
-    if (isActionError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an ActionError, but nothing was thrown');
-}
+const catchActionError = thrownActionError;
 
 const KEY: ExecutionKey = { executionId: '7d1e0c8e-0000-4000-8000-000000000001', actionId: 'fetch-user' };
 

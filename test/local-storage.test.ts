@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { isActionError, type ActionError } from '../src/action-error.ts';
+import { thrownActionError } from './support/thrown.ts';
 import { SaveResultSchema } from '../src/schemas/storage.ts';
 import { createLocalStorageProvider, type LocalStorageProvider } from '../storage/local-storage-provider.ts';
 
@@ -34,15 +35,7 @@ async function rejection(promise: Promise<unknown>): Promise<ActionError> {
   throw new Error('expected an ActionError, but the promise resolved');
 }
 
-function syncRejection(fn: () => unknown): ActionError {
-  try {
-    fn();
-  } catch (error) {
-    if (isActionError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an ActionError, but nothing was thrown');
-}
+const syncRejection = thrownActionError;
 
 /** Every entry under a directory, recursively, relative to it. */
 function tree(dir: string): string[] {
