@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createActionExecutor, type ActionExecutor, type ActionExecutorOptions } from '../src/executor.ts';
+import { createActionExecutor, type ActionExecutor, type ActionExecutorOptions } from '../src/execution/executor.ts';
 import type { ActionDefinition } from '../src/schemas/action-definition.ts';
 
 /** An executor with its files, and a cleanup that closes it and deletes them. */

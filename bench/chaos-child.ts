@@ -8,8 +8,8 @@
  * array of requests), CHAOS_CONCURRENCY, CHAOS_SEED (jitter seed of this life).
  */
 import { readFileSync } from 'node:fs';
-import { createActionExecutor } from '../src/executor.ts';
-import { mulberry32 } from '../src/random.ts';
+import { createActionExecutor } from '../src/execution/executor.ts';
+import { mulberry32 } from '../src/support/random.ts';
 import type { ActionExecuteRequest } from '../src/schemas/job.ts';
 import { runPool } from './bench-stats.ts';
 

@@ -14,12 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createActionExecutor } from '../src/executor.ts';
-import { mulberry32 } from '../src/random.ts';
+import { createActionExecutor } from '../src/execution/executor.ts';
+import { mulberry32 } from '../src/support/random.ts';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
 import type { ActionDefinition } from '../src/schemas/action-definition.ts';
 import type { ActionExecuteRequest } from '../src/schemas/job.ts';
-import { openJournal } from '../storage/journal.ts';
+import { openJournal } from '../storage/sqlite/sqlite-journal.ts';
 import { definition, executeRequest } from '../test/support/executor-harness.ts';
 import { startScriptedApi, type ScriptedApi, type ScriptedResponse } from '../test/support/scripted-api.ts';
 

@@ -10,10 +10,10 @@
  * written for that id.
  */
 import { randomUUID } from 'node:crypto';
-import { createManualClock, systemClock } from '../src/clock.ts';
-import { requestHash } from '../src/request-identity.ts';
+import { createManualClock, systemClock } from '../src/support/clock.ts';
+import { requestHash } from '../src/execution/request-identity.ts';
 import { ActionExecuteRequestSchema } from '../src/schemas/job.ts';
-import type { ExecutionKey, Journal } from '../storage/journal.ts';
+import type { ExecutionKey, Journal } from '../storage/sqlite/sqlite-journal.ts';
 import { definition, executeRequest } from '../test/support/executor-harness.ts';
 import { createBenchExecutor } from './bench-executor.ts';
 import type { BenchServer } from './bench-server.ts';

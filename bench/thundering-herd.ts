@@ -6,7 +6,7 @@
  * it refused, and the time until every execution is terminal.
  */
 import { randomUUID } from 'node:crypto';
-import { mulberry32 } from '../src/random.ts';
+import { mulberry32 } from '../src/support/random.ts';
 import { definition, executeRequest } from '../test/support/executor-harness.ts';
 import { createBenchExecutor } from './bench-executor.ts';
 import type { BenchServer } from './bench-server.ts';

@@ -11,7 +11,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
 import type { StorageLocation } from '../src/schemas/storage.ts';
-import { errorDetail, isActionError } from '../src/action-error.ts';
+import { errorDetail, isActionError } from '../src/failure/action-error.ts';
 import { initialContext, type ExecutionContext, type ExecutionInput } from './action-execution-context.ts';
 
 /** Bumped whenever states, events or context change shape; stored with every execution. */

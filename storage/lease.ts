@@ -2,7 +2,7 @@
  * The single-writer lease decision (DESIGN §6 "Single writer"), pure so every branch is testable
  * without processes or clocks. The journal runs it inside the transaction that writes the result.
  */
-import type { LeaseOwner } from './journal.ts';
+import type { LeaseOwner } from './sqlite/sqlite-journal.ts';
 
 /** A lease as stored on an execution row. */
 export interface HeldLease extends LeaseOwner {

@@ -2,13 +2,13 @@ import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAuthenticator, createTokenCache } from '../src/auth.ts';
-import type { CustomAuthHandler } from '../src/auth.ts';
-import { isActionError } from '../src/action-error.ts';
+import { createAuthenticator, createTokenCache } from '../src/auth/auth.ts';
+import type { CustomAuthHandler } from '../src/auth/auth.ts';
+import { isActionError } from '../src/failure/action-error.ts';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 import type { Authentication } from '../src/schemas/auth.ts';
-import { classifyOutcome } from '../src/classification.ts';
+import { classifyOutcome } from '../src/failure/classification.ts';
 import { makeActionDefinition } from './fixtures.ts';
 import { NOW, jsonBody, responseOutcome } from './outcome-fixtures.ts';
 
@@ -130,7 +130,7 @@ describe('custom auth handlers registered by name', () => {
   });
 
   it('an ActionError thrown by a handler keeps its own category', async () => {
-    const { actionError } = await import('../src/action-error.ts');
+    const { actionError } = await import('../src/failure/action-error.ts');
     const auth = createAuthenticator({ type: 'custom', handler: 'vault' }, {
       credentials: {},
       customHandlers: { vault: () => Promise.reject(actionError('network_timeout', 'vault did not answer', { retryable: true })) },

@@ -4,13 +4,13 @@ import { promisify } from 'node:util';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCatalogLookup, needsHealthProbe, probeHealth } from '../src/catalog-integration.ts';
-import { classifyOutcome } from '../src/classification.ts';
-import type { ClassifyContext, FailedClassification } from '../src/classification.ts';
+import { createCatalogLookup, needsHealthProbe, probeHealth } from '../src/catalog/catalog-integration.ts';
+import { classifyOutcome } from '../src/failure/classification.ts';
+import type { ClassifyContext, FailedClassification } from '../src/failure/classification.ts';
 import { ApiCatalogEntrySchema, type ApiCatalog, type ApiCatalogEntry, type ApiCatalogEntryInput } from '../src/schemas/catalog.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
-import { errorDetail } from '../src/action-error.ts';
-import type { AttemptOutcome } from '../src/http-types.ts';
+import { errorDetail } from '../src/failure/action-error.ts';
+import type { AttemptOutcome } from '../src/http/http-types.ts';
 import { makeActionDefinition, makeCatalogEntry } from './fixtures.ts';
 import { NOW, binaryBody, jsonBody, networkOutcome, responseOutcome, textBody } from './outcome-fixtures.ts';
 
@@ -108,7 +108,7 @@ describe('EXEC-015: catalog lookup by longest segment-boundary baseUrl prefix', 
   it('a hung catalog in a process with nothing else to do still degrades instead of exiting silently', async () => {
     // A never-settling promise does not keep Node alive; the timeout timer must.
     const script = [
-      `import { createCatalogLookup } from ${JSON.stringify(new URL('../src/catalog-integration.ts', import.meta.url).href)};`,
+      `import { createCatalogLookup } from ${JSON.stringify(new URL('../src/catalog/catalog-integration.ts', import.meta.url).href)};`,
       'const lookup = createCatalogLookup({ getAllApis: () => new Promise(() => {}), getApiEntry: async () => null }, { timeoutMs: 30 });',
       "console.log(JSON.stringify(await lookup.match('https://api.example.com/v1')));",
     ].join('\n');

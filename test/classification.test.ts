@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { classifyOutcome } from '../src/classification.ts';
-import type { Classification, ClassifyContext, FailedClassification } from '../src/classification.ts';
+import { classifyOutcome } from '../src/failure/classification.ts';
+import type { Classification, ClassifyContext, FailedClassification } from '../src/failure/classification.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
-import type { AttemptOutcome } from '../src/http-types.ts';
-import { createRedactor } from '../src/redaction.ts';
+import type { AttemptOutcome } from '../src/http/http-types.ts';
+import { createRedactor } from '../src/redaction/redaction.ts';
 import { makeActionDefinition } from './fixtures.ts';
 import { NOW, TEST_URL, binaryBody, emptyBody, jsonBody, networkOutcome, responseOutcome, textBody } from './outcome-fixtures.ts';
 

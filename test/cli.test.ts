@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { main, EXIT } from '../src/cli.ts';
+import { main, EXIT } from '../src/cli/cli.ts';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { definition, executeRequest, EXEC_ID } from './support/executor-harness.ts';
@@ -176,7 +176,7 @@ describe('CLI action-executor', () => {
 describe('CLI progress during long waits', () => {
   it('prints how long is left every 5 s while a backoff is longer than that, and stops when it ends', async () => {
     const { vi } = await import('vitest');
-    const { waitTicker } = await import('../src/cli-render.ts');
+    const { waitTicker } = await import('../src/cli/cli-render.ts');
     vi.useFakeTimers();
     try {
       const lines: string[] = [];

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
-import { isActionError } from '../src/action-error.ts';
+import { isActionError } from '../src/failure/action-error.ts';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { createHarness, definition, executeRequest, EXEC_ID, type Harness } from './support/executor-harness.ts';
-import type { ExecutorEvent } from '../src/executor.ts';
+import type { ExecutorEvent } from '../src/execution/executor.ts';
 
 let api: ScriptedApi;
 let h: Harness;
@@ -150,7 +150,7 @@ describe('durable executor', () => {
   it('cancel during a backoff ends failed with user_cancelled and sends nothing more', async () => {
     h = createHarness([definition(api.url, { retryPolicy: { ...definition(api.url).retryPolicy, initialDelay: 60_000, maxDelay: 60_000 } })]);
     // A clock that does not jump: the backoff really waits, and the test cancels it.
-    const { createManualClock } = await import('../src/clock.ts');
+    const { createManualClock } = await import('../src/support/clock.ts');
     const clock = createManualClock();
     const executor = h.reopen({ clock });
     api.script('GET /users/u_1', [{ status: 503 }, { status: 200, body: user }]);
@@ -215,7 +215,7 @@ describe('durable executor: client-side rate limit and single writer', () => {
 
   it('a live lease held by another executor refuses a second driver with LEASE_HELD', async () => {
     h = createHarness([definition(api.url, { retryPolicy: { ...definition(api.url).retryPolicy, initialDelay: 60_000, maxDelay: 60_000 } })]);
-    const { createManualClock } = await import('../src/clock.ts');
+    const { createManualClock } = await import('../src/support/clock.ts');
     const clock = createManualClock();
     const first = h.reopen({ clock });
     api.script('GET /users/u_1', [{ status: 503 }, { status: 200, body: user }]);
@@ -255,7 +255,7 @@ describe('durable executor: refusing snapshots it cannot restore safely', () => 
   it('a snapshot journaled by another machine version is refused with MACHINE_VERSION_MISMATCH, not restored', async () => {
     h = createHarness([definition(api.url)]);
     api.script('GET /users/u_1', [{ status: 503 }, { status: 200, body: user }]);
-    const { createManualClock } = await import('../src/clock.ts');
+    const { createManualClock } = await import('../src/support/clock.ts');
     const clock = createManualClock();
     const first = h.reopen({ clock });
     const running = first.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));

@@ -22,15 +22,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createActionExecutor, type ExecutorEvent } from '../src/executor.ts';
-import { isActionError } from '../src/action-error.ts';
-import { createManualClock } from '../src/clock.ts';
-import { createLogger } from '../src/logger.ts';
-import { mulberry32 } from '../src/random.ts';
+import { createActionExecutor, type ExecutorEvent } from '../src/execution/executor.ts';
+import { isActionError } from '../src/failure/action-error.ts';
+import { createManualClock } from '../src/support/clock.ts';
+import { createLogger } from '../src/support/logger.ts';
+import { mulberry32 } from '../src/support/random.ts';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
 import type { ApiCatalog, ApiCatalogEntry } from '../src/schemas/catalog.ts';
 import type { ActionExecuteRequest } from '../src/schemas/job.ts';
-import type { Journal } from '../storage/journal.ts';
+import type { Journal } from '../storage/sqlite/sqlite-journal.ts';
 import { startFuzzServer, type FuzzServer } from './support/fuzz-server.ts';
 import { answerArb, canaryArb, catalogArb, definitionArb, requestArb, type AuthMode, type CatalogShape } from './support/fuzz-arbitraries.ts';
 

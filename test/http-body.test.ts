@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpAgent } from '../src/http-transport.ts';
-import { sendAttempt, type SendOptions } from '../src/http.ts';
-import type { AttemptOutcome, NetworkErrorOutcome, ResponseOutcome } from '../src/http-types.ts';
-import { createRedactor } from '../src/redaction.ts';
+import { createHttpAgent } from '../src/http/http-transport.ts';
+import { sendAttempt, type SendOptions } from '../src/http/http.ts';
+import type { AttemptOutcome, NetworkErrorOutcome, ResponseOutcome } from '../src/http/http-types.ts';
+import { createRedactor } from '../src/redaction/redaction.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 import { expectValidTraces, recordingSink, startHttpServer, type LocalHttpServer } from './http-servers.ts';
 

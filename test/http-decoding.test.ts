@@ -5,8 +5,8 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bodyTreatment, parseMediaType } from '../src/media-type.ts';
-import { createStreamingTextCheck, decodeStrict, decodeWindows1252, findInvalidUtf8, resolveCharset, Utf8Validator } from '../src/text-decoding.ts';
+import { bodyTreatment, parseMediaType } from '../src/http/body/media-type.ts';
+import { createStreamingTextCheck, decodeStrict, decodeWindows1252, findInvalidUtf8, resolveCharset, Utf8Validator } from '../src/http/body/text-decoding.ts';
 
 describe('media types', () => {
   it.each([

@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpAgent } from '../src/http-transport.ts';
-import { sendAttempt } from '../src/http.ts';
-import type { ResponseOutcome } from '../src/http-types.ts';
-import { createRedactor } from '../src/redaction.ts';
+import { createHttpAgent } from '../src/http/http-transport.ts';
+import { sendAttempt } from '../src/http/http.ts';
+import type { ResponseOutcome } from '../src/http/http-types.ts';
+import { createRedactor } from '../src/redaction/redaction.ts';
 import { recordingSink, startHttpServer, type LocalHttpServer } from './http-servers.ts';
 
 const MiB = 1024 * 1024;

@@ -4,11 +4,11 @@
  * reached-server verdict.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createHttpAgent } from '../src/http-transport.ts';
-import { sendAttempt, type SendOptions } from '../src/http.ts';
-import type { AttemptOutcome, NetworkErrorOutcome, PreparedRequest } from '../src/http-types.ts';
-import { describeNetworkFailure, NETWORK_ERROR_TABLE } from '../src/network-errors.ts';
-import { createRedactor } from '../src/redaction.ts';
+import { createHttpAgent } from '../src/http/http-transport.ts';
+import { sendAttempt, type SendOptions } from '../src/http/http.ts';
+import type { AttemptOutcome, NetworkErrorOutcome, PreparedRequest } from '../src/http/http-types.ts';
+import { describeNetworkFailure, NETWORK_ERROR_TABLE } from '../src/http/network-errors.ts';
+import { createRedactor } from '../src/redaction/redaction.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 import {
   closedPort,

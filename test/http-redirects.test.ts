@@ -5,10 +5,10 @@
  */
 import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpAgent } from '../src/http-transport.ts';
-import { sendAttempt, type SendOptions } from '../src/http.ts';
-import type { AttemptOutcome, AuthHook, NetworkErrorOutcome, PreparedRequest, ResponseOutcome } from '../src/http-types.ts';
-import { createRedactor } from '../src/redaction.ts';
+import { createHttpAgent } from '../src/http/http-transport.ts';
+import { sendAttempt, type SendOptions } from '../src/http/http.ts';
+import type { AttemptOutcome, AuthHook, NetworkErrorOutcome, PreparedRequest, ResponseOutcome } from '../src/http/http-types.ts';
+import { createRedactor } from '../src/redaction/redaction.ts';
 import { expectValidTraces, startHttpServer, type LocalHttpServer } from './http-servers.ts';
 
 const TOKEN = 'tok_live_7Q2x9ZcanaryR4';

@@ -4,12 +4,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isActionError } from '../src/action-error.ts';
-import { createHttpAgent } from '../src/http-transport.ts';
-import { sendAttempt } from '../src/http.ts';
-import type { AuthHook, NetworkErrorOutcome } from '../src/http-types.ts';
-import { createRedactor } from '../src/redaction.ts';
-import { buildRequest, idempotencyKeyFor } from '../src/request-builder.ts';
+import { isActionError } from '../src/failure/action-error.ts';
+import { createHttpAgent } from '../src/http/http-transport.ts';
+import { sendAttempt } from '../src/http/http.ts';
+import type { AuthHook, NetworkErrorOutcome } from '../src/http/http-types.ts';
+import { createRedactor } from '../src/redaction/redaction.ts';
+import { buildRequest, idempotencyKeyFor } from '../src/http/request-builder.ts';
 import type { ActionDefinition } from '../src/schemas/action-definition.ts';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
 import { EXECUTION_ID, makeActionDefinition } from './fixtures.ts';
@@ -114,7 +114,7 @@ describe('headers (EXEC-005)', () => {
   });
 
   it('the idempotency key is the same in a fresh process, as after a crash and resume', () => {
-    const script = `import { idempotencyKeyFor } from './src/request-builder.ts'; process.stdout.write(idempotencyKeyFor(${JSON.stringify(EXECUTION_ID)}, 'create_order'));`;
+    const script = `import { idempotencyKeyFor } from './src/http/request-builder.ts'; process.stdout.write(idempotencyKeyFor(${JSON.stringify(EXECUTION_ID)}, 'create_order'));`;
     const fromChild = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), encoding: 'utf8' });
     expect(fromChild).toBe(idempotencyKeyFor(EXECUTION_ID, 'create_order'));
   });

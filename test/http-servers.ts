@@ -9,8 +9,8 @@ import http from 'node:http';
 import net, { type AddressInfo, type LookupFunction } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { expect } from 'vitest';
-import type { BodySink, BodySinkWriter } from '../src/http-types.ts';
-import type { AttemptOutcome } from '../src/http-types.ts';
+import type { BodySink, BodySinkWriter } from '../src/http/http-types.ts';
+import type { AttemptOutcome } from '../src/http/http-types.ts';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
 import type { StorageLocation } from '../src/schemas/storage.ts';
 

@@ -3,11 +3,11 @@
  * (DESIGN §5) — no credential value in any attempt record, wherever the server or the request put it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactUrl } from '../src/attempt-trace.ts';
-import { createHttpAgent } from '../src/http-transport.ts';
-import { sendAttempt, type SendOptions } from '../src/http.ts';
-import type { AttemptOutcome, AuthHook, PreparedRequest, ResponseOutcome } from '../src/http-types.ts';
-import { createRedactor } from '../src/redaction.ts';
+import { redactUrl } from '../src/http/attempt-trace.ts';
+import { createHttpAgent } from '../src/http/http-transport.ts';
+import { sendAttempt, type SendOptions } from '../src/http/http.ts';
+import type { AttemptOutcome, AuthHook, PreparedRequest, ResponseOutcome } from '../src/http/http-types.ts';
+import { createRedactor } from '../src/redaction/redaction.ts';
 import { expectValidTraces, onRequest, startHttpServer, startTcpServer, type LocalHttpServer } from './http-servers.ts';
 
 const CANARY = 'sk_live_CANARY_5f4dcc3b5aa765d61d8327deb882cf99';

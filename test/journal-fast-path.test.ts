@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostname } from 'node:os';
-import { openJournal, type ExecutionKey, type Journal, type LeaseOwner } from '../storage/journal.ts';
+import { openJournal, type ExecutionKey, type Journal, type LeaseOwner } from '../storage/sqlite/sqlite-journal.ts';
 
 const journals: Journal[] = [];
 afterEach(() => {

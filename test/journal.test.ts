@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { thrownActionError } from './support/thrown.ts';
-import { openJournal, type ExecutionKey, type Journal, type JournalOptions } from '../storage/journal.ts';
-import { JOURNAL_MIGRATIONS, migrate, type Migration } from '../storage/migrations.ts';
+import { openJournal, type ExecutionKey, type Journal, type JournalOptions } from '../storage/sqlite/sqlite-journal.ts';
+import { JOURNAL_MIGRATIONS, migrate, type Migration } from '../storage/sqlite/sqlite-migrations.ts';
 import { decideLease } from '../storage/lease.ts';
 import { takeToken } from '../storage/token-bucket.ts';
 

@@ -3,7 +3,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { locateJsonError } from '../src/json-error-position.ts';
+import { locateJsonError } from '../src/support/json-error-position.ts';
 
 function parses(text: string): boolean {
   try {

@@ -16,7 +16,7 @@ import {
   type WaitInput,
 } from '../machines/action-execution.ts';
 import { ExecutionContextSchema } from '../machines/action-execution-context.ts';
-import { actionError } from '../src/action-error.ts';
+import { actionError } from '../src/failure/action-error.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 
 const input = { executionId: '6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a21', actionId: 'get_user' };

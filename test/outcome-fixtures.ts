@@ -1,10 +1,10 @@
 /**
- * Builders for AttemptOutcome values (src/http-types.ts), so classification can be tested on exactly
+ * Builders for AttemptOutcome values (src/http/http-types.ts), so classification can be tested on exactly
  * the shapes the attempt layer produces without a network. Each returns a fresh object.
  */
 import { createHash } from 'node:crypto';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
-import type { NetworkErrorOutcome, ReachedServer, ReceivedBody, ResponseOutcome } from '../src/http-types.ts';
+import type { NetworkErrorOutcome, ReachedServer, ReceivedBody, ResponseOutcome } from '../src/http/http-types.ts';
 
 export const TEST_URL = 'https://api.example.com/v1/customers/cus_42/orders';
 /** 2026-01-01T00:00:00.000Z */

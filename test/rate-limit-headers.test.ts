@@ -7,7 +7,7 @@ import {
   parseRetryAfter,
   readRateLimitInfo,
   serverWishMs,
-} from '../src/rate-limit-headers.ts';
+} from '../src/failure/rate-limit-headers.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 0, 0, 0);
 const NOW_S = NOW / 1000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, isSecretName, REDACTED } from '../src/redaction.ts';
-import { redactingSink } from '../src/redacting-sink.ts';
-import type { BodySink } from '../src/http-types.ts';
+import { createRedactor, isSecretName, REDACTED } from '../src/redaction/redaction.ts';
+import { redactingSink } from '../src/redaction/redacting-sink.ts';
+import type { BodySink } from '../src/http/http-types.ts';
 import { createHash } from 'node:crypto';
 
 const SECRET = "sk_live_4eC39H'qLyjW";

@@ -4,7 +4,7 @@
  * Also: credentials (allowed only in auth fields and headers), env (never) and conditions.
  */
 import { describe, it, expect } from 'vitest';
-import { REFERENCE_ERROR_CODES } from '../src/reference-errors.ts';
+import { REFERENCE_ERROR_CODES } from '../src/references/reference-errors.ts';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
 import {
   credentialNamesIn,
@@ -13,7 +13,7 @@ import {
   resolveInputs,
   resolveValue,
   type ReferenceContext,
-} from '../src/references.ts';
+} from '../src/references/references.ts';
 import { makeReferenceContext } from './fixtures.ts';
 import { contextWith, thrownActionError } from './support/thrown.ts';
 

@@ -6,8 +6,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { isActionError } from '../src/action-error.ts';
-import { formatPath, type PathSegment } from '../src/reference-syntax.ts';
+import { isActionError } from '../src/failure/action-error.ts';
+import { formatPath, type PathSegment } from '../src/references/reference-syntax.ts';
 import { ErrorDetailSchema, type ErrorDetail } from '../src/schemas/errors.ts';
 import {
   credentialNamesIn,
@@ -16,7 +16,7 @@ import {
   resolveInputs,
   resolveValue,
   type ReferenceContext,
-} from '../src/references.ts';
+} from '../src/references/references.ts';
 
 const RUNS = 300;
 

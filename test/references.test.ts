@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
-import { resolveInputs, resolveValue, type ReferenceContext } from '../src/references.ts';
+import { resolveInputs, resolveValue, type ReferenceContext } from '../src/references/references.ts';
 import { makeGetUserOutput, makePlannedAction, makeReferenceContext } from './fixtures.ts';
 import { contextWith, thrownActionError } from './support/thrown.ts';
 

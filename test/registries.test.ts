@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createInMemoryCatalog, loadCatalogFromDir } from '../src/catalog-registry.ts';
-import { createDefinitionRegistry, loadDefinitionsFromDir } from '../src/definition-registry.ts';
-import { formatProblem, jsonPathOf } from '../src/load-problem.ts';
-import { ACCEPTED_SCHEMA_STRINGS } from '../src/schema-language.ts';
-import { compileDefinitionSchemas, validateInputs } from '../src/validation.ts';
+import { createInMemoryCatalog, loadCatalogFromDir } from '../src/catalog/catalog-registry.ts';
+import { createDefinitionRegistry, loadDefinitionsFromDir } from '../src/definitions/definition-registry.ts';
+import { formatProblem, jsonPathOf } from '../src/definitions/load-problem.ts';
+import { ACCEPTED_SCHEMA_STRINGS } from '../src/validation/schema-language.ts';
+import { compileDefinitionSchemas, validateInputs } from '../src/validation/validation.ts';
 import { makeActionDefinition, makeCatalogEntry } from './fixtures.ts';
 import { thrownActionError } from './support/thrown.ts';
 

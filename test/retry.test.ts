@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { backoffDelay, baseBackoffDelay } from '../src/backoff.ts';
-import { decideRetry } from '../src/retry-decision.ts';
-import type { RetryInput } from '../src/retry-decision.ts';
-import { mulberry32 } from '../src/random.ts';
-import type { FailedClassification } from '../src/classification.ts';
+import { backoffDelay, baseBackoffDelay } from '../src/failure/backoff.ts';
+import { decideRetry } from '../src/failure/retry-decision.ts';
+import type { RetryInput } from '../src/failure/retry-decision.ts';
+import { mulberry32 } from '../src/support/random.ts';
+import type { FailedClassification } from '../src/failure/classification.ts';
 import type { RetryPolicy } from '../src/schemas/retry.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
-import { errorDetail } from '../src/action-error.ts';
+import { errorDetail } from '../src/failure/action-error.ts';
 import { makeRetryPolicy } from './fixtures.ts';
 import { NOW } from './outcome-fixtures.ts';
 

@@ -23,8 +23,8 @@ import { ActionExecuteRequestSchema } from '../src/schemas/job.ts';
 import { ActionReferenceSchema, ExecutionPlanSchema, PlannedActionSchema } from '../src/schemas/plan.ts';
 import { RetryPolicySchema } from '../src/schemas/retry.ts';
 import { StorageLocationSchema } from '../src/schemas/storage.ts';
-import { resolveInputs } from '../src/references.ts';
-import { isActionError } from '../src/action-error.ts';
+import { resolveInputs } from '../src/references/references.ts';
+import { isActionError } from '../src/failure/action-error.ts';
 import {
   EXECUTION_ID,
   makeActionDefinition,

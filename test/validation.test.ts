@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { toOutputRecord } from '../src/response-output.ts';
-import { ACCEPTED_SCHEMA_STRINGS, parseFieldType } from '../src/schema-language.ts';
+import { toOutputRecord } from '../src/http/body/response-output.ts';
+import { ACCEPTED_SCHEMA_STRINGS, parseFieldType } from '../src/validation/schema-language.ts';
 import type { ActionDefinition } from '../src/schemas/action-definition.ts';
-import { findSimilarNames } from '../src/similar-names.ts';
-import { compileDefinitionSchemas, validateInputs, validateOutput } from '../src/validation.ts';
+import { findSimilarNames } from '../src/support/similar-names.ts';
+import { compileDefinitionSchemas, validateInputs, validateOutput } from '../src/validation/validation.ts';
 import { makeActionDefinition } from './fixtures.ts';
 import { thrownActionError } from './support/thrown.ts';
 

@@ -4,7 +4,7 @@
  * AE_DB, AE_STORAGE, AE_REQUEST (JSON), AE_DEFINITIONS (JSON array), AE_KILL_AT (point name, e.g.
  * `transition:backingOff`, `attempt:begun`), AE_KILL_NTH (which occurrence, default 1).
  */
-import { createActionExecutor } from '../../src/executor.ts';
+import { createActionExecutor } from '../../src/execution/executor.ts';
 
 const env = process.env;
 const killAt = env['AE_KILL_AT'];

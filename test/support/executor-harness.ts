@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createActionExecutor, type ActionExecutor, type ActionExecutorOptions } from '../../src/executor.ts';
-import { createManualClock, type ManualClock } from '../../src/clock.ts';
-import { createLogger } from '../../src/logger.ts';
-import { mulberry32 } from '../../src/random.ts';
+import { createActionExecutor, type ActionExecutor, type ActionExecutorOptions } from '../../src/execution/executor.ts';
+import { createManualClock, type ManualClock } from '../../src/support/clock.ts';
+import { createLogger } from '../../src/support/logger.ts';
+import { mulberry32 } from '../../src/support/random.ts';
 import type { ActionDefinition } from '../../src/schemas/action-definition.ts';
 import type { ActionExecuteRequest } from '../../src/schemas/job.ts';
 

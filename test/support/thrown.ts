@@ -1,7 +1,7 @@
 /** Shared test helpers for failures and reference contexts. */
-import { isActionError, type ActionError } from '../../src/action-error.ts';
+import { isActionError, type ActionError } from '../../src/failure/action-error.ts';
 import { ErrorDetailSchema } from '../../src/schemas/errors.ts';
-import type { ReferenceContext } from '../../src/references.ts';
+import type { ReferenceContext } from '../../src/references/references.ts';
 
 /**
  * Runs `fn`, expecting it to throw an ActionError whose detail passes ErrorDetailSchema (a parse
