@@ -9,14 +9,17 @@ import { StorageLocationSchema } from '../src/schemas/storage.ts';
 export const ExecutionContextSchema = z.object({
   executionId: z.string(),
   actionId: z.string(),
-  /** Counts transitions taken, so a re-entry (requesting → requesting) is still a distinct step. */
-  step: z.number().int().nonnegative(),
   /** HTTP attempts started so far (the one in flight included). */
   attempt: z.number().int().nonnegative(),
   /** Whether the current attempt is the one repeat allowed after refreshing an expired credential. */
   authRefreshed: z.boolean(),
   /** Epoch ms when backingOff ends; lives in context because XState loses `after` timers on restore. */
   nextAttemptAt: z.number().nullable(),
+  /**
+   * The delay decided when the wait began. On resume the wait never lasts longer than this from now,
+   * so a clock stepped back after a crash cannot stretch a 20 s backoff into an hour.
+   */
+  waitMs: z.number().nonnegative().nullable(),
   /** Why the machine is waiting (retry decision or client-side rate limit). */
   waitReason: z.string().nullable(),
   output: z.record(z.string(), z.string()).nullable(),
@@ -37,10 +40,10 @@ export function initialContext(input: ExecutionInput): ExecutionContext {
   return {
     executionId: input.executionId,
     actionId: input.actionId,
-    step: 0,
     attempt: 0,
     authRefreshed: false,
     nextAttemptAt: null,
+    waitMs: null,
     waitReason: null,
     output: null,
     outputLocation: null,

@@ -2,75 +2,79 @@
  * The action execution machine (DESIGN §1, §6): resolving → validating → requesting → classifying →
  * (backingOff → requesting)* → storing → completed | failed | skipped.
  *
- * Pure: every effect is a *named* actor whose implementation the executor supplies through
- * `machine.provide({ actors })`. The placeholders below only fail loudly. The machine reads no clock
- * and no randomness: deadlines (`nextAttemptAt`) are computed by the effect actors and kept in
- * context, because XState does not persist `after` timers, and a restored snapshot re-runs the
- * in-flight actor from the start — so every effect actor consults the journal before acting.
+ * Pure and driven from outside: the executor's driver (src/execution/driver.ts) calls XState's pure
+ * `transition()` and performs the effect each state names. A state's effect is its entry action
+ * (`resolve`, `validate`, `request`, `classify`, `wait`, `store`) — a no-op here, so `transition()`
+ * only *returns* it for the driver to run after the new snapshot is journaled. Effects answer with
+ * named domain events (`RESOLVED`, `SENT`, `RETRY`, …), so every transition is a plain `on:` entry and
+ * the journal's event column reads like the flow. The machine reads no clock and no randomness:
+ * deadlines (`nextAttemptAt`) arrive in events and live in context, because XState does not persist
+ * `after` timers.
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, setup, type SnapshotFrom } from 'xstate';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
 import type { StorageLocation } from '../src/schemas/storage.ts';
-import { errorDetail, isActionError } from '../src/failure/action-error.ts';
+import { errorDetail } from '../src/failure/action-error.ts';
 import { initialContext, type ExecutionContext, type ExecutionInput } from './action-execution-context.ts';
 
-/** Bumped whenever states, events or context change shape; stored with every execution. */
-export const MACHINE_VERSION = '1';
+/**
+ * Bumped whenever states, events or context change shape; stored with every execution, and a journaled
+ * execution of another version is refused rather than misread. 2: named domain events, no `step`.
+ */
+export const MACHINE_VERSION = '2';
 
-export type ResolveOutput = { kind: 'execute' } | { kind: 'skip'; reason: string };
-export type RequestOutput =
-  | { kind: 'sent'; attempt: number }
-  | { kind: 'throttled'; until: number; reason: string };
-export type ClassifyOutput =
-  | { kind: 'success'; output: Record<string, string> }
-  | { kind: 'refresh_auth'; reason: string }
-  | { kind: 'retry'; until: number; reason: string }
-  | { kind: 'fail'; error: ErrorDetail };
-export interface StoreOutput {
-  location: StorageLocation;
+/** The events effects answer with, and `CANCEL` from outside. */
+export type ExecutionEvent =
+  | { type: 'RESOLVED' }
+  | { type: 'SKIPPED'; reason: string }
+  | { type: 'VALIDATED' }
+  | { type: 'SENT'; attempt: number }
+  | { type: 'THROTTLED'; until: number; delayMs: number; reason: string }
+  | { type: 'SUCCEEDED'; output: Record<string, string> }
+  | { type: 'REFRESH_AUTH'; reason: string }
+  | { type: 'RETRY'; until: number; delayMs: number; reason: string }
+  | { type: 'WAITED' }
+  | { type: 'STORED'; location: StorageLocation }
+  | { type: 'FAILED'; error: ErrorDetail }
+  | { type: 'CANCEL'; reason?: string; cancelledIn?: string };
+
+export type ExecutionEventType = ExecutionEvent['type'];
+
+/**
+ * What each non-final state asks the driver to do, computed from context alone — the same on a fresh
+ * transition and on a snapshot restored from the journal.
+ */
+export type Effect =
+  | { type: 'resolve' }
+  | { type: 'validate' }
+  | { type: 'request'; attempt: number; authRefreshed: boolean }
+  | { type: 'classify'; attempt: number; authRefreshed: boolean }
+  | { type: 'wait'; until: number; delayMs: number; reason: string }
+  | { type: 'store'; attempt: number; output: Record<string, string> };
+
+export type EffectType = Effect['type'];
+
+/** One definition of which state runs which effect, with what input. */
+const EFFECTS = {
+  resolving: () => ({ type: 'resolve' }),
+  validating: () => ({ type: 'validate' }),
+  requesting: (c) => ({ type: 'request', attempt: c.attempt + 1, authRefreshed: c.authRefreshed }),
+  classifying: (c) => ({ type: 'classify', attempt: c.attempt, authRefreshed: c.authRefreshed }),
+  backingOff: (c) => ({ type: 'wait', until: c.nextAttemptAt ?? 0, delayMs: c.waitMs ?? 0, reason: c.waitReason ?? '' }),
+  storing: (c) => ({ type: 'store', attempt: c.attempt, output: c.output ?? {} }),
+} as const satisfies Record<string, (context: ExecutionContext) => Effect>;
+
+export type EffectState = keyof typeof EFFECTS;
+
+/** The effect the machine waits for in `stateValue`, or null in a final (or unknown) state. */
+export function effectOf(stateValue: string, context: ExecutionContext): Effect | null {
+  const make = (EFFECTS as Record<string, ((c: ExecutionContext) => Effect) | undefined>)[stateValue];
+  return make ? make(context) : null;
 }
 
-export interface EffectInput {
-  executionId: string;
-  actionId: string;
-}
-export interface RequestInput extends EffectInput {
-  /** The attempt number to run (1-based). */
-  attempt: number;
-  authRefreshed: boolean;
-}
-export interface ClassifyInput extends EffectInput {
-  attempt: number;
-  authRefreshed: boolean;
-}
-export interface WaitInput extends EffectInput {
-  until: number;
-  reason: string;
-}
-export interface StoreInput extends EffectInput {
-  /** The attempt whose response produced the output (its body may already be in storage). */
-  attempt: number;
-  output: Record<string, string>;
-}
-
-export type ExecutionEvent = { type: 'CANCEL'; reason?: string };
-
-function notProvided(name: string): never {
-  throw new Error(`the "${name}" actor must be provided by the executor (machine.provide)`);
-}
-
-/** Turns whatever an effect actor rejected with into an ErrorDetail, without losing an ActionError's detail. */
-export function toErrorDetail(error: unknown): ErrorDetail {
-  if (isActionError(error)) return error.detail;
-  const message = error instanceof Error ? error.message : String(error);
-  return errorDetail('state_inconsistent', `Internal executor error: ${message}`, {
-    code: 'INTERNAL_ERROR',
-    context: { errorName: error instanceof Error ? error.name : typeof error },
-    suggestion: 'This is a bug in the executor or an effect it runs; report it with the execution id.',
-  });
-}
-
-const effect = (executionId: string, actionId: string): EffectInput => ({ executionId, actionId });
+/** The states a journal row can name as final. */
+export const TERMINAL_STATES = ['completed', 'failed', 'skipped'] as const;
+export type TerminalState = (typeof TERMINAL_STATES)[number];
 
 export const actionExecutionMachine = setup({
   types: {
@@ -78,17 +82,15 @@ export const actionExecutionMachine = setup({
     input: {} as ExecutionInput,
     events: {} as ExecutionEvent,
   },
-  actors: {
-    resolve: fromPromise<ResolveOutput, EffectInput>(async () => notProvided('resolve')),
-    validate: fromPromise<void, EffectInput>(async () => notProvided('validate')),
-    request: fromPromise<RequestOutput, RequestInput>(async () => notProvided('request')),
-    classify: fromPromise<ClassifyOutput, ClassifyInput>(async () => notProvided('classify')),
-    wait: fromPromise<void, WaitInput>(async () => notProvided('wait')),
-    store: fromPromise<StoreOutput, StoreInput>(async () => notProvided('store')),
-  },
   actions: {
-    countStep: assign({ step: ({ context }) => context.step + 1 }),
-    recordError: assign({ error: (_, params: { error: unknown }) => toErrorDetail(params.error) }),
+    // The effects. No-ops on purpose: the driver performs them after journaling the state.
+    resolve: () => undefined,
+    validate: () => undefined,
+    request: () => undefined,
+    classify: () => undefined,
+    wait: () => undefined,
+    store: () => undefined,
+    recordError: assign({ error: ({ event }) => (event.type === 'FAILED' ? event.error : null) }),
   },
 }).createMachine({
   id: 'actionExecution',
@@ -97,150 +99,86 @@ export const actionExecutionMachine = setup({
   on: {
     CANCEL: {
       target: '.failed',
+      description: 'cancelled from outside',
       actions: assign({
         error: ({ context, event }) =>
           errorDetail('user_cancelled', `Action "${context.actionId}" was cancelled${event.reason ? `: ${event.reason}` : ''}.`, {
             code: 'CANCELLED',
-            context: { attempt: String(context.attempt) },
+            context: { attempt: String(context.attempt), ...(event.cancelledIn ? { cancelledIn: event.cancelledIn } : {}) },
           }),
       }),
     },
   },
   states: {
     resolving: {
-      entry: 'countStep',
-      invoke: {
-        id: 'resolve',
-        src: 'resolve',
-        input: ({ context }) => effect(context.executionId, context.actionId),
-        onDone: [
-          {
-            guard: ({ event }) => event.output.kind === 'skip',
-            description: 'condition false, else: skip',
-            target: 'skipped',
-            actions: assign({ skipReason: ({ event }) => (event.output.kind === 'skip' ? event.output.reason : null) }),
-          },
-          { target: 'validating', description: 'inputs resolved' },
-        ],
-        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+      entry: 'resolve',
+      on: {
+        RESOLVED: { target: 'validating', description: 'inputs resolved' },
+        SKIPPED: { target: 'skipped', description: 'condition false, else: skip', actions: assign({ skipReason: ({ event }) => event.reason }) },
+        FAILED: { target: 'failed', actions: 'recordError' },
       },
     },
     validating: {
-      entry: 'countStep',
-      invoke: {
-        id: 'validate',
-        src: 'validate',
-        input: ({ context }) => effect(context.executionId, context.actionId),
-        onDone: { target: 'requesting' },
-        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+      entry: 'validate',
+      on: {
+        VALIDATED: { target: 'requesting', description: 'inputs valid, request built' },
+        FAILED: { target: 'failed', actions: 'recordError' },
       },
     },
     requesting: {
-      entry: 'countStep',
-      invoke: {
-        id: 'request',
-        src: 'request',
-        input: ({ context }) => ({
-          ...effect(context.executionId, context.actionId),
-          attempt: context.attempt + 1,
-          authRefreshed: context.authRefreshed,
-        }),
-        onDone: [
-          {
-            guard: ({ event }) => event.output.kind === 'throttled',
-            description: 'client-side rate limit: wait for a token',
-            target: 'backingOff',
-            actions: assign(({ event }) =>
-              event.output.kind === 'throttled' ? { nextAttemptAt: event.output.until, waitReason: event.output.reason } : {},
-            ),
-          },
-          {
-            target: 'classifying',
-            description: 'outcome recorded',
-            actions: assign({ attempt: ({ event, context }) => (event.output.kind === 'sent' ? event.output.attempt : context.attempt) }),
-          },
-        ],
-        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+      entry: 'request',
+      on: {
+        SENT: { target: 'classifying', description: 'outcome recorded', actions: assign({ attempt: ({ event }) => event.attempt }) },
+        THROTTLED: {
+          target: 'backingOff',
+          description: 'client-side rate limit: wait for a token',
+          actions: assign({ nextAttemptAt: ({ event }) => event.until, waitMs: ({ event }) => event.delayMs, waitReason: ({ event }) => event.reason }),
+        },
+        FAILED: { target: 'failed', actions: 'recordError' },
       },
     },
     classifying: {
-      entry: 'countStep',
-      invoke: {
-        id: 'classify',
-        src: 'classify',
-        input: ({ context }) => ({
-          ...effect(context.executionId, context.actionId),
-          attempt: context.attempt,
-          authRefreshed: context.authRefreshed,
-        }),
-        onDone: [
-          {
-            guard: ({ event }) => event.output.kind === 'success',
-            description: 'success, output valid',
-            target: 'storing',
-            actions: assign({ output: ({ event }) => (event.output.kind === 'success' ? event.output.output : null) }),
-          },
-          {
-            guard: ({ event }) => event.output.kind === 'refresh_auth',
-            description: 'expired credential: refresh once and repeat',
-            target: 'requesting',
-            reenter: true,
-            actions: assign({ authRefreshed: true, waitReason: ({ event }) => (event.output.kind === 'refresh_auth' ? event.output.reason : null) }),
-          },
-          {
-            guard: ({ event }) => event.output.kind === 'retry',
-            description: 'retryable and safe to repeat',
-            target: 'backingOff',
-            actions: assign(({ event }) =>
-              event.output.kind === 'retry'
-                ? { nextAttemptAt: event.output.until, waitReason: event.output.reason, authRefreshed: false }
-                : {},
-            ),
-          },
-          {
-            target: 'failed',
-            description: 'not retryable, unsafe, or out of attempts',
-            actions: assign({ error: ({ event }) => (event.output.kind === 'fail' ? event.output.error : null) }),
-          },
-        ],
-        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+      entry: 'classify',
+      on: {
+        SUCCEEDED: { target: 'storing', description: 'success, output valid', actions: assign({ output: ({ event }) => event.output }) },
+        REFRESH_AUTH: {
+          target: 'requesting',
+          reenter: true,
+          description: 'expired credential: refresh once and repeat',
+          actions: assign({ authRefreshed: true, waitReason: ({ event }) => event.reason }),
+        },
+        RETRY: {
+          target: 'backingOff',
+          description: 'retryable and safe to repeat',
+          actions: assign({
+            nextAttemptAt: ({ event }) => event.until,
+            waitMs: ({ event }) => event.delayMs,
+            waitReason: ({ event }) => event.reason,
+            authRefreshed: false,
+          }),
+        },
+        FAILED: { target: 'failed', actions: 'recordError', description: 'not retryable, unsafe, or out of attempts' },
       },
     },
     backingOff: {
-      entry: 'countStep',
-      invoke: {
-        id: 'wait',
-        src: 'wait',
-        input: ({ context }) => ({
-          ...effect(context.executionId, context.actionId),
-          until: context.nextAttemptAt ?? 0,
-          reason: context.waitReason ?? '',
-        }),
-        onDone: { target: 'requesting', actions: assign({ nextAttemptAt: null }) },
-        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+      entry: 'wait',
+      on: {
+        WAITED: { target: 'requesting', description: 'deadline reached', actions: assign({ nextAttemptAt: null, waitMs: null }) },
+        FAILED: { target: 'failed', actions: 'recordError' },
       },
     },
     storing: {
-      entry: 'countStep',
-      invoke: {
-        id: 'store',
-        src: 'store',
-        input: ({ context }) => ({
-          ...effect(context.executionId, context.actionId),
-          attempt: context.attempt,
-          output: context.output ?? {},
-        }),
-        onDone: { target: 'completed', actions: assign({ outputLocation: ({ event }) => event.output.location }) },
-        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+      entry: 'store',
+      on: {
+        STORED: { target: 'completed', description: 'output stored', actions: assign({ outputLocation: ({ event }) => event.location }) },
+        FAILED: { target: 'failed', actions: 'recordError' },
       },
     },
-    completed: { type: 'final', entry: 'countStep' },
-    failed: { type: 'final', entry: 'countStep' },
-    skipped: { type: 'final', entry: 'countStep' },
+    completed: { type: 'final' },
+    failed: { type: 'final' },
+    skipped: { type: 'final' },
   },
 });
 
 export type ActionExecutionMachine = typeof actionExecutionMachine;
-/** The states a journal row can name. */
-export const TERMINAL_STATES = ['completed', 'failed', 'skipped'] as const;
-export type TerminalState = (typeof TERMINAL_STATES)[number];
+export type ExecutionSnapshot = SnapshotFrom<ActionExecutionMachine>;

@@ -3,7 +3,7 @@
  * EXEC-019, EXEC-020). Layout: `<root>/<collection>/<id>` holds the bytes exactly as given and
  * `<root>/<collection>/<id>.meta.json` the sidecar (content type, size, SHA-256, metadata).
  *
- * Order of a save: the bytes go to a hidden temp file and are fsynced; the sidecar is written
+ * Order of a save: the bytes go to a hidden temp file (fsynced in durability `machine`); the sidecar is written
  * atomically; the temp file is renamed over `<id>`; the directory is fsynced. The sidecar goes first
  * so a visible data file always has one. A crash between the two renames leaves the old bytes under a
  * new sidecar; load detects that by checksum instead of returning mismatched metadata.
@@ -27,10 +27,11 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
-/** The spec's StorageProvider plus a streaming save, a BodySink for the HTTP layer, and stat. */
-export interface LocalStorageProvider extends StorageProvider {
-  /** Absolute storage root; every file lives below it. */
-  readonly root: string;
+/**
+ * What the executor needs from storage: the spec's StorageProvider plus a streaming save, a BodySink
+ * for the HTTP layer, and stat. Every provider the executor accepts implements it (local, Postgres).
+ */
+export interface ExecutorStorage extends StorageProvider {
   save(collection: string, id: string, data: Buffer, options?: SaveOptions): Promise<SaveResult>;
   /** Streams a body to disk chunk by chunk (memory stays bounded); atomic like save. */
   saveStream(collection: string, id: string, source: AsyncIterable<Uint8Array>, options?: SaveOptions): Promise<SaveResult>;
@@ -38,6 +39,23 @@ export interface LocalStorageProvider extends StorageProvider {
   bodySink(collection: string, id: string): BodySink;
   /** Where a stored item is and what it holds, from its sidecar, without reading the data; null when absent. */
   stat(collection: string, id: string): Promise<SaveResult | null>;
+}
+
+/** The local file-system provider. */
+export interface LocalStorageProvider extends ExecutorStorage {
+  /** Absolute storage root; every file lives below it. */
+  readonly root: string;
+}
+
+/** Options of {@link createLocalStorageProvider}. */
+export interface LocalStorageOptions {
+  /**
+   * `process`: atomic renames, no fsync (a process crash loses nothing the OS holds, and the journal
+   * in this mode does not fsync either, so files are never more durable than the journal pointing at
+   * them). `machine`: files and their directories are fsynced before a save returns, so they survive
+   * power loss before the journal commit that names them. @default 'process'
+   */
+  durability?: 'process' | 'machine';
 }
 
 /** What the sidecar file holds. `format` versions it. */
@@ -83,8 +101,9 @@ function checkMetadata(collection: string, id: string, metadata: Record<string, 
 }
 
 /** Creates the provider over `rootDir` (resolved to an absolute path; created on first save). */
-export function createLocalStorageProvider(rootDir: string): LocalStorageProvider {
+export function createLocalStorageProvider(rootDir: string, options: LocalStorageOptions = {}): LocalStorageProvider {
   const root = resolve(rootDir);
+  const sync = options.durability === 'machine';
 
   /** Absolute paths for an item, after validating both names and checking the result stays inside root. */
   const locate = (collection: string, id: string): { dir: string; file: string; sidecar: string } => {
@@ -116,7 +135,7 @@ export function createLocalStorageProvider(rootDir: string): LocalStorageProvide
       created.push(current);
       if (current === first || dirname(current) === current) break;
     }
-    for (const directory of created.reverse()) await fsyncDirectory(dirname(directory));
+    if (sync) for (const directory of created.reverse()) await fsyncDirectory(dirname(directory));
   };
 
   /**
@@ -158,13 +177,13 @@ export function createLocalStorageProvider(rootDir: string): LocalStorageProvide
     const sidecar: Sidecar = { format: 1, contentType, size: sealed.size, sha256: sealed.sha256, metadata };
     // Both fsyncs run at once; neither result is looked at before both have settled.
     const [flushed, described] = await Promise.allSettled([
-      temp.seal(),
-      writeFileAtomically(target.sidecar, Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`)),
+      temp.seal(sync),
+      writeFileAtomically(target.sidecar, Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`), sync),
     ]);
     if (flushed.status === 'rejected') throw flushed.reason;
     if (described.status === 'rejected') throw described.reason;
     await temp.publish();
-    await directories.sync(target.dir);
+    if (sync) await directories.sync(target.dir);
     return { provider: 'local', path: target.file, size: sealed.size, checksum: sealed.sha256, contentType, metadata };
   };
 
@@ -314,7 +333,7 @@ export function createLocalStorageProvider(rootDir: string): LocalStorageProvide
         const existed = await isFile(file);
         if (existed) await rm(file);
         await rm(sidecar, { force: true });
-        if (existed) await fsyncDirectory(dir);
+        if (existed && sync) await fsyncDirectory(dir);
         return existed;
       } catch (error) {
         throw ioFailure('delete', file, error);

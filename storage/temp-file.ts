@@ -74,14 +74,18 @@ export class TempFile {
     return { size: this.size, sha256: this.digest };
   }
 
-  /** Flushes the bytes to disk and closes the file; returns its size and SHA-256 (lowercase hex). */
-  async seal(): Promise<{ size: number; sha256: string }> {
+  /**
+   * Closes the file — after flushing its bytes to disk when `sync` (durability `machine`; a process
+   * crash loses nothing the OS already holds, so `process` skips the fsync) — and returns its size and
+   * SHA-256 (lowercase hex).
+   */
+  async seal(sync = true): Promise<{ size: number; sha256: string }> {
     const summary = await this.summary();
     if (this.state !== 'writing' || this.handle === null) throw new Error(`TempFile ${this.tempPath}: seal after ${this.state}`);
     const handle = this.handle;
     this.handle = null;
     try {
-      await handle.sync();
+      if (sync) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -117,12 +121,12 @@ export async function fsyncDirectory(directory: string): Promise<void> {
   }
 }
 
-/** Writes a small file atomically (temp, fsync, rename); the caller fsyncs the directory. */
-export async function writeFileAtomically(finalPath: string, data: Uint8Array): Promise<void> {
+/** Writes a small file atomically (temp, fsync when `sync`, rename); the caller fsyncs the directory. */
+export async function writeFileAtomically(finalPath: string, data: Uint8Array, sync = true): Promise<void> {
   const temp = await TempFile.create(finalPath);
   try {
     await temp.write(data);
-    await temp.seal();
+    await temp.seal(sync);
     await temp.publish();
   } finally {
     await temp.discard();

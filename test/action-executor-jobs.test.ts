@@ -5,6 +5,7 @@ import { InfrastructureError } from '../src/failure/infrastructure-error.ts';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { createHarness, definition, executeRequest, type Harness } from './support/executor-harness.ts';
+import { withTestHooks } from '../src/execution/test-hooks.ts';
 
 let api: ScriptedApi;
 let h: Harness;
@@ -53,11 +54,13 @@ describe('Trigger.dev task action-execute', () => {
     h = createHarness([payment(api.url)]);
     api.script('POST /payments', [{ status: 201, body: { id: 'pay_1' } }]);
     // The first run's journal write fails right after the response was recorded.
-    const broken = h.reopen({
-      faultHook: (point) => {
-        if (point === 'attempt:finished') throw new InfrastructureError('disk full');
-      },
-    });
+    const broken = h.reopen(
+      withTestHooks({}, {
+        faultHook: (point) => {
+          if (point === 'attempt:finished') throw new InfrastructureError('disk full');
+        },
+      }),
+    );
     const request = executeRequest('pay', 'pay', { userId: 'u_1' });
     const failure = await runActionExecuteJob(request, { executor: broken }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(Error);

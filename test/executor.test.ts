@@ -5,6 +5,7 @@ import { isActionError } from '../src/failure/action-error.ts';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { createHarness, definition, executeRequest, EXEC_ID, type Harness } from './support/executor-harness.ts';
 import type { ExecutorEvent } from '../src/execution/executor.ts';
+import type { SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
 
 let api: ScriptedApi;
 let h: Harness;
@@ -31,7 +32,7 @@ describe('durable executor', () => {
     expect(api.hitsFor('GET /users/u_1')).toHaveLength(2);
     // The backoff was the policy's first delay (100 ms, no jitter), waited on the injected clock.
     expect(h.clock.now() - start).toBe(100);
-    const transitions = h.executor.journal.listTransitions({ executionId: EXEC_ID, actionId: 'get_user' }).map((t) => `${t.from}→${t.to}`);
+    const transitions = (await h.executor.journal.listTransitions({ executionId: EXEC_ID, actionId: 'get_user' })).map((t) => `${t.from}→${t.to}`);
     expect(transitions).toEqual([
       'created→resolving',
       'resolving→validating',
@@ -83,7 +84,7 @@ describe('durable executor', () => {
     const first = await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
     const error = await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_2' })).catch((e: unknown) => e);
     expect(isActionError(error) && error.detail).toMatchObject({ category: 'state_inconsistent', code: 'REQUEST_MISMATCH' });
-    expect(h.executor.get(EXEC_ID, 'get_user')).toEqual(first);
+    expect(await h.executor.get(EXEC_ID, 'get_user')).toEqual(first);
     expect(api.hits).toHaveLength(1);
   });
 
@@ -127,7 +128,7 @@ describe('durable executor', () => {
       ['action.execute.completed', 'a', 'completed'],
       ['action.execute.failed', 'b', 'failed'],
     ]);
-    expect(h.executor.journal.pendingOutbox()).toHaveLength(0);
+    expect(await h.executor.journal.pendingOutbox()).toHaveLength(0);
   });
 
   it('an event a listener fails to take stays in the outbox and is delivered on the next start', async () => {
@@ -141,7 +142,7 @@ describe('durable executor', () => {
     });
     api.script('GET /users/u_1', [{ status: 200, body: user }]);
     await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
-    expect(h.executor.journal.pendingOutbox()).toHaveLength(1);
+    expect(await h.executor.journal.pendingOutbox()).toHaveLength(1);
     fail = false;
     expect(await h.executor.deliverPendingEvents()).toBe(1);
     expect(seen).toEqual(['action.execute.completed']);
@@ -194,13 +195,13 @@ describe('durable executor: client-side rate limit and single writer', () => {
     api.script('GET /users/u_1', [{ status: 200, body: user }]);
     const start = h.clock.now();
     for (const id of ['a', 'b', 'c']) await h.executor.execute(executeRequest(id, 'get-user', { userId: 'u_1' }));
-    const third = h.executor.journal.listTransitions({ executionId: EXEC_ID, actionId: 'c' });
+    const third = await h.executor.journal.listTransitions({ executionId: EXEC_ID, actionId: 'c' });
     const throttled = third.find((t) => t.to === 'backingOff');
     expect(throttled, 'third call waited for a token').toBeDefined();
     expect((throttled!.snapshot as { context: { waitReason: string } }).context.waitReason).toContain('client-side rate limit of get-user (2 requests per 1000 ms, global)');
     // One token refills every 500 ms; the wait was exactly that, on the injected clock.
     expect(h.clock.now() - start).toBe(500);
-    expect(h.executor.get(EXEC_ID, 'c')?.attempts).toBe(1);
+    expect((await h.executor.get(EXEC_ID, 'c'))?.attempts).toBe(1);
     expect(api.hits).toHaveLength(3);
   });
 
@@ -262,12 +263,16 @@ describe('durable executor: refusing snapshots it cannot restore safely', () => 
     while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 1));
     // Pretend an older executor wrote it, and that its process is gone (lease released).
     const key = { executionId: EXEC_ID, actionId: 'get_user' };
-    h.executor.journal.db.prepare('UPDATE action_executions SET machine_version = ? WHERE execution_id = ?').run('0', EXEC_ID);
-    h.executor.journal.releaseLease(key, h.executor.journal.get(key)!.lease!.id);
+    const journal = h.executor.journal as SqliteJournal;
+    journal.db.prepare('UPDATE action_executions SET machine_version = ? WHERE execution_id = ?').run('0', EXEC_ID);
+    const lease = (await journal.get(key))!.lease!;
+    await journal.releaseLease(key, { ownerId: lease.id, epoch: lease.epoch });
     const error = await h.executor.resume(EXEC_ID, 'get_user').catch((e: unknown) => e);
     expect(isActionError(error) && error.detail).toMatchObject({ category: 'state_inconsistent', code: 'MACHINE_VERSION_MISMATCH' });
     expect(api.hits).toHaveLength(1);
-    await first.cancel(EXEC_ID, 'get_user');
-    expect((await running).status).toBe('failed');
+    // The first driver's lease was taken from it: fenced out, it can write (and send) nothing more.
+    const stopped = await first.cancel(EXEC_ID, 'get_user').catch((e: unknown) => e);
+    expect(isActionError(stopped) && stopped.detail.code).toBe('LEASE_LOST');
+    await expect(running).rejects.toMatchObject({ detail: { code: 'LEASE_LOST' } });
   });
 });

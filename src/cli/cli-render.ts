@@ -5,13 +5,13 @@
 import type { ActionExecutionState } from '../schemas/execution-state.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 import type { AttemptOutcome } from '../http/http-types.ts';
-import type { AttemptRecord, ExecutionKey, ExecutionRecord, Journal, TransitionRecord } from '../../storage/sqlite/sqlite-journal.ts';
-import type { TransitionInfo } from '../execution/executor.ts';
+import type { AttemptRecord, TransitionRecord } from '../../storage/journal.ts';
+import type { ExecutionTimeline, TransitionInfo } from '../execution/executor.ts';
 
 const ms = (value: number): string => (value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`);
 
 /** One line describing an attempt from its journal record. */
-export function describeAttempt(record: AttemptRecord): string {
+export function describeAttempt(record: Pick<AttemptRecord, 'attempt' | 'request' | 'outcome'>): string {
   const request = record.request as { method?: string; url?: string } | null;
   const head = `attempt ${record.attempt}: ${request?.method ?? '?'} ${request?.url ?? '?'}`;
   const outcome = record.outcome as AttemptOutcome | null;
@@ -24,11 +24,10 @@ export function describeAttempt(record: AttemptRecord): string {
 }
 
 /** Lines to print for one transition while `execute` runs. */
-export function progressLines(info: TransitionInfo, journal: Journal, now: number): string[] {
+export function progressLines(info: TransitionInfo, now: number): string[] {
   const lines: string[] = [];
   if (info.to === 'classifying') {
-    const attempt = journal.getAttempt(info, info.context.attempt);
-    if (attempt) lines.push(`  ${describeAttempt(attempt)}`);
+    if (info.attemptRecord) lines.push(`  ${describeAttempt(info.attemptRecord)}`);
   } else if (info.to === 'backingOff' && info.context.nextAttemptAt !== null) {
     lines.push(`  waiting ${ms(Math.max(0, info.context.nextAttemptAt - now))}: ${info.context.waitReason ?? ''}`);
   } else if (info.to === 'requesting' && info.from === 'classifying') {
@@ -67,22 +66,22 @@ export function describeState(state: ActionExecutionState): string[] {
 }
 
 /** The journal timeline of one execution, for `show`. */
-export function timelineLines(journal: Journal, record: ExecutionRecord): string[] {
-  const key: ExecutionKey = record;
-  const start = record.createdAt;
+export function timelineLines(timeline: ExecutionTimeline): string[] {
+  const { summary } = timeline;
+  const start = Date.parse(summary.createdAt);
   const at = (time: number): string => `+${ms(time - start)}`.padStart(9);
   const events: { time: number; order: number; line: string }[] = [];
-  journal.listTransitions(key).forEach((t: TransitionRecord) => {
+  timeline.transitions.forEach((t: TransitionRecord) => {
     const context = (t.snapshot as { context?: { waitReason?: string | null; nextAttemptAt?: number | null } } | null)?.context;
     const wait = t.to === 'backingOff' && context?.nextAttemptAt ? ` (until ${new Date(context.nextAttemptAt).toISOString()}: ${context.waitReason ?? ''})` : '';
     events.push({ time: t.at, order: t.seq * 2, line: `${at(t.at)}  ${t.from} → ${t.to} [${t.event}]${wait}` });
   });
-  journal.listAttempts(key).forEach((a) => {
+  timeline.attempts.forEach((a) => {
     events.push({ time: a.finishedAt ?? a.startedAt, order: Number.MAX_SAFE_INTEGER, line: `${at(a.finishedAt ?? a.startedAt)}  ${describeAttempt(a)}` });
   });
   events.sort((a, b) => a.time - b.time || a.order - b.order);
   return [
-    `execution ${record.executionId} / ${record.actionId}: ${record.status} (${record.stateValue}), ${record.attemptCount} attempt(s), started ${new Date(start).toISOString()}`,
+    `execution ${summary.executionId} / ${summary.actionId}: ${summary.status} (${summary.state}), ${summary.attempts} attempt(s), started ${summary.createdAt}`,
     ...events.map((e) => e.line),
   ];
 }

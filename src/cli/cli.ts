@@ -166,7 +166,7 @@ async function commandExecute(positionals: string[], flags: Flags, io: CliIo): P
     {
       onTransition: (info) => {
         if (!human) return;
-        for (const line of progressLines(info, executor.journal, systemClock.now())) write(io.stdout, line);
+        for (const line of progressLines(info, systemClock.now())) write(io.stdout, line);
         ticker.follow(info.to === 'backingOff' ? info.context.nextAttemptAt : null);
       },
     },
@@ -210,16 +210,18 @@ async function commandShow(positionals: string[], flags: Flags, io: CliIo): Prom
   if (!executionId) throw new UsageError('show needs an execution id (and optionally an action id)');
   const executor = await openExecutor(flags, io);
   try {
-    const records = executor.journal.listExecutions({ executionId }).filter((r) => !actionId || r.actionId === actionId);
-    if (records.length === 0) throw new UsageError(`no execution ${executionId}${actionId ? ` / ${actionId}` : ''} in ${flags.db ?? '.action-executor/journal.db'}`);
+    const { executions } = await executor.list({ search: executionId, limit: 1000 });
+    const keys = executions.filter((e) => e.executionId === executionId && (!actionId || e.actionId === actionId)).reverse();
+    if (keys.length === 0) throw new UsageError(`no execution ${executionId}${actionId ? ` / ${actionId}` : ''} in ${flags.db ?? '.action-executor/journal.db'}`);
     if (flags.json) {
-      write(io.stdout, JSON.stringify(records.map((r) => executor.get(r.executionId, r.actionId)), null, 2));
+      write(io.stdout, JSON.stringify(await Promise.all(keys.map((k) => executor.get(k.executionId, k.actionId))), null, 2));
       return EXIT.ok;
     }
-    for (const record of records) {
-      write(io.stdout, timelineLines(executor.journal, record).join('\n'));
-      const state = executor.get(record.executionId, record.actionId);
-      if (state) write(io.stdout, describeState(state).join('\n'));
+    for (const key of keys) {
+      const timeline = await executor.timeline(key.executionId, key.actionId);
+      if (!timeline) continue;
+      write(io.stdout, timelineLines(timeline).join('\n'));
+      write(io.stdout, describeState(timeline.state).join('\n'));
     }
     return EXIT.ok;
   } finally {
@@ -230,14 +232,14 @@ async function commandShow(positionals: string[], flags: Flags, io: CliIo): Prom
 async function commandList(flags: Flags, io: CliIo): Promise<number> {
   const executor = await openExecutor(flags, io);
   try {
-    const records = executor.journal.listExecutions({ limit: 200 });
+    const { executions } = await executor.list({ limit: 200 });
     if (flags.json) {
-      write(io.stdout, JSON.stringify(records.map(({ executionId, actionId, status, stateValue, attemptCount, updatedAt }) => ({ executionId, actionId, status, state: stateValue, attempts: attemptCount, updatedAt: new Date(updatedAt).toISOString() })), null, 2));
+      write(io.stdout, JSON.stringify(executions.map(({ executionId, actionId, status, state, attempts, updatedAt }) => ({ executionId, actionId, status, state, attempts, updatedAt })), null, 2));
       return EXIT.ok;
     }
-    if (records.length === 0) write(io.stdout, 'no executions recorded');
-    for (const r of records) {
-      write(io.stdout, `${r.executionId}  ${r.actionId.padEnd(20)} ${r.status.padEnd(9)} ${r.stateValue.padEnd(11)} attempts=${r.attemptCount}  updated ${new Date(r.updatedAt).toISOString()}`);
+    if (executions.length === 0) write(io.stdout, 'no executions recorded');
+    for (const r of executions) {
+      write(io.stdout, `${r.executionId}  ${r.actionId.padEnd(20)} ${r.status.padEnd(9)} ${r.state.padEnd(11)} attempts=${r.attempts}  updated ${r.updatedAt}`);
     }
     return EXIT.ok;
   } finally {

@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createActionExecutor, type ActionExecutor } from '../execution/executor.ts';
 import { loadDefinitionsFromDir } from '../definitions/definition-registry.ts';
-import { openJournal } from '../../storage/sqlite/sqlite-journal.ts';
+import type { Journal } from '../../storage/journal.ts';
 import { describeState, progressLines } from '../cli/cli-render.ts';
 import { systemClock } from '../support/clock.ts';
 import { startDemoApi, type DemoApi } from './demo-api.ts';
@@ -44,18 +44,14 @@ function request(executionId: string, actionId: string, definitionId: string, in
   };
 }
 
-async function waitForState(dbPath: string, key: { executionId: string; actionId: string }, state: string, timeoutMs: number): Promise<boolean> {
+/** Polls the journal (another process writes it) until the execution is in `state`, or the time is up. */
+async function waitForState(journal: Journal, key: { executionId: string; actionId: string }, state: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  const journal = openJournal(dbPath);
-  try {
-    while (Date.now() < deadline) {
-      if (journal.get(key)?.stateValue === state) return true;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return false;
-  } finally {
-    journal.close();
+  while (Date.now() < deadline) {
+    if ((await journal.get(key))?.stateValue === state) return true;
+    await new Promise((r) => setTimeout(r, 20));
   }
+  return false;
 }
 
 export async function runDemo(io: DemoIo): Promise<number> {
@@ -80,7 +76,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
       definitions: registry,
       credentials: DEMO_CREDENTIALS,
       onTransition: (info) => {
-        if (executor) for (const line of progressLines(info, executor.journal, systemClock.now())) out(line);
+        if (executor) for (const line of progressLines(info, systemClock.now())) out(line);
       },
     });
     const run = async (title: string, req: ActionExecuteRequest, expect: ActionExecutionState['status']): Promise<ActionExecutionState> => {
@@ -109,10 +105,10 @@ export async function runDemo(io: DemoIo): Promise<number> {
     const child = spawn(process.execPath, [BIN, 'execute', requestFile, '--definitions', definitionsDir, '--db', dbPath, '--storage', storageDir, '--json', '--log-level', 'silent'], {
       stdio: 'ignore',
     });
-    const reached = await waitForState(dbPath, crashKey, 'backingOff', 15_000);
+    const reached = await waitForState(executor.journal, crashKey, 'backingOff', 15_000);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const before = executor.get(crashKey.executionId, crashKey.actionId);
+    const before = await executor.get(crashKey.executionId, crashKey.actionId);
     out(`  child pid ${child.pid} killed with SIGKILL in state "${before?.status === 'running' ? 'backingOff' : before?.status}" after ${before?.attempts ?? 0} attempt(s)`);
     checks.push({ name: 'child reached backingOff before the kill', ok: reached });
     out(`  POST /payments requests so far: ${api.stats.requests['POST /payments'] ?? 0}`);

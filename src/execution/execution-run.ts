@@ -1,12 +1,16 @@
 /**
- * One execution's effects: what each named actor of the machine does, against the journal, the
- * network and storage. Holds the in-memory pieces that must never be persisted (credential values,
- * the authenticator and its tokens) and recomputes everything else from the journaled request.
+ * One execution's effects: what the driver does for each state of the machine, against the journal,
+ * the network and storage. Each effect answers with a {@link Step}: either the domain event at once
+ * (pure work: resolving, validating, classifying), or writes to commit first and an `act` to run once
+ * they are durable (the side effects: sending a request, waiting, storing). Holds the in-memory pieces
+ * that must never be persisted (credential values, the authenticator and its tokens) and recomputes
+ * everything else from the journaled request.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { actionError, errorDetail, isActionError } from '../failure/action-error.ts';
-import type { ClassifyOutput, RequestOutput, ResolveOutput, StoreOutput } from '../../machines/action-execution.ts';
+import type { ExecutionEvent } from '../../machines/action-execution.ts';
+import type { ErrorDetail } from '../schemas/errors.ts';
 import type { ActionDefinition } from '../schemas/action-definition.ts';
 import type { ApiCatalogEntry } from '../schemas/catalog.ts';
 import type { HttpTraceEntry } from '../schemas/execution-state.ts';
@@ -14,27 +18,43 @@ import type { AttemptOutcome, PreparedRequest } from '../http/http-types.ts';
 import type { Clock } from '../support/clock.ts';
 import { createRedactor, type Redactor } from '../redaction/redaction.ts';
 import type { StoredRequest } from './request-identity.ts';
-import type { Journal, ExecutionKey } from '../../storage/sqlite/sqlite-journal.ts';
-import type { LocalStorageProvider } from '../../storage/local-storage-provider.ts';
+import type { AttemptRecord, ExecutionKey, Journal, JournalWrite } from '../../storage/journal.ts';
+import type { ExecutorStorage } from '../../storage/local-storage-provider.ts';
 import { resolveCondition, resolveInputs } from '../references/references.ts';
 import { compileDefinitionSchemas, validateInputs, validateOutput } from '../validation/validation.ts';
 import { buildRequest } from '../http/request-builder.ts';
 import { sendAttempt } from '../http/http.ts';
 import { classifyOutcome } from '../failure/classification.ts';
-import { decideRetry } from '../failure/retry-decision.ts';
+import { decideRetry, IDEMPOTENT_METHODS } from '../failure/retry-decision.ts';
 import { createAuthenticator, type Authenticator, type CustomAuthHandler, type TokenCache } from '../auth/auth.ts';
 import { needsHealthProbe, probeHealth, type CatalogMatch } from '../catalog/catalog-integration.ts';
 import { outputFromBody } from '../http/body/body-output.ts';
 import { storageIdFor } from './storage-ids.ts';
 import { redactingSink } from '../redaction/redacting-sink.ts';
 
-/** Methods whose repetition has no additional effect (RFC 9110 §9.2.2). */
-const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+/** What a step observed that a replay must feed back: the clock readings and random draws it used. */
+export interface StepFacts {
+  now?: number;
+  random?: number[];
+}
+
+/** The answer of an effect that needs no side effect: the event for the machine. */
+export interface Settled {
+  writes?: JournalWrite[];
+  event: ExecutionEvent;
+  facts?: StepFacts;
+}
+
+/**
+ * An effect's answer: settled at once, or `writes` that must be durable before `act` runs (write-ahead)
+ * and the act itself, which settles with the event (and more writes, such as the attempt's outcome).
+ */
+export type Step = Settled | { writes?: JournalWrite[]; act: (signal: AbortSignal) => Promise<Settled> };
 
 /** Everything a run needs from its executor. */
 export interface RunDependencies {
   journal: Journal;
-  storage: LocalStorageProvider;
+  storage: ExecutorStorage;
   catalog: { match(url: string): Promise<CatalogMatch> };
   clock: Clock;
   random: () => number;
@@ -43,8 +63,6 @@ export interface RunDependencies {
   tokenCache: TokenCache;
   /** Bytes of a response body kept in memory (and in the journal) before it streams to storage. */
   inlineBodyLimit: number;
-  /** Test-only fault injection: called with a named point right after it is journaled. */
-  faultHook?: ((point: string) => void) | undefined;
 }
 
 /** What the journal stores for an attempt whose request left but whose outcome never arrived. */
@@ -88,15 +106,14 @@ export class ExecutionRun {
   /** The machine state the run is in (for log lines). */
   state = 'resolving';
   attempt = 0;
-  /** Set when an effect failed because of the executor's own infrastructure (see infrastructure-error.ts). */
-  infrastructureFailure: Error | undefined;
   private resolved: Record<string, unknown> | undefined;
   private prepared: PreparedRequest | undefined;
   private entry: ApiCatalogEntry | null = null;
   private catalogNote: string | undefined;
   private authenticator: Authenticator | undefined;
   private readonly refreshedAttempts = new Set<number>();
-  private readonly pending = new Set<Promise<unknown>>();
+  /** Outcomes recorded by this run (staged for the next commit), so classify need not re-read them. */
+  private readonly outcomes = new Map<number, AttemptOutcome>();
 
   constructor(
     private readonly deps: RunDependencies,
@@ -118,11 +135,6 @@ export class ExecutionRun {
     );
   }
 
-  /** Effects still finishing after the machine moved on (an aborted request recording its outcome). */
-  async settle(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
-  }
-
   private get context() {
     return { previousResults: this.stored.context.previousResults, credentials: this.credentials };
   }
@@ -142,13 +154,13 @@ export class ExecutionRun {
 
   // ---- resolving -------------------------------------------------------------------------------
 
-  async resolve(): Promise<ResolveOutput> {
+  async resolve(): Promise<Step> {
     const definition = this.requireDefinition();
     compileDefinitionSchemas(definition);
     const condition = this.stored.action.condition;
     if (condition && !resolveCondition(condition.if, this.context)) {
       if (condition.else === 'skip') {
-        return { kind: 'skip', reason: `Condition ${condition.if} is false, and the action says else: "skip".` };
+        return { event: { type: 'SKIPPED', reason: `Condition ${condition.if} is false, and the action says else: "skip".` } };
       }
       throw actionError('validation_failed', `Condition ${condition.if} is false, and the action says else: "fail".`, {
         code: 'CONDITION_FAILED',
@@ -156,13 +168,18 @@ export class ExecutionRun {
       });
     }
     this.resolved = resolveInputs(this.stored.action.inputs, this.context);
-    return { kind: 'execute' };
+    return { event: { type: 'RESOLVED' } };
   }
 
   // ---- validating ------------------------------------------------------------------------------
 
   /** Validates inputs, builds the request, consults the catalog and prepares authentication. */
-  async prepare(): Promise<PreparedRequest> {
+  async validate(): Promise<Step> {
+    await this.prepare();
+    return { event: { type: 'VALIDATED' } };
+  }
+
+  private async prepare(): Promise<PreparedRequest> {
     if (this.prepared) return this.prepared;
     const definition = this.requireDefinition();
     this.resolved ??= resolveInputs(this.stored.action.inputs, this.context);
@@ -210,44 +227,39 @@ export class ExecutionRun {
 
   // ---- requesting ------------------------------------------------------------------------------
 
-  async request(attempt: number, authRefreshed: boolean, signal: AbortSignal): Promise<RequestOutput> {
-    const task = this.runRequest(attempt, authRefreshed, signal);
-    this.pending.add(task);
-    try {
-      return await task;
-    } finally {
-      this.pending.delete(task);
-    }
-  }
-
-  private async runRequest(attempt: number, authRefreshed: boolean, signal: AbortSignal): Promise<RequestOutput> {
+  /**
+   * The attempt `attempt`: a recorded outcome is fed back without sending; an in-flight one (sent, no
+   * outcome: the process died) is re-sent only when repeating is safe, else it ends OUTCOME_UNKNOWN;
+   * otherwise a rate-limit token is taken and the intent is returned as the write to commit first.
+   */
+  async request(attempt: number, authRefreshed: boolean): Promise<Step> {
     const prepared = await this.prepare();
     const definition = this.requireDefinition();
     const { journal, clock } = this.deps;
     this.attempt = attempt;
-    const existing = journal.getAttempt(this.key, attempt);
+    const existing = await journal.getAttempt(this.key, attempt);
     if (existing && existing.state !== 'in_flight') {
       this.log('info', `attempt ${attempt} already has a recorded outcome; not sending it again`);
-      return { kind: 'sent', attempt };
+      return { event: { type: 'SENT', attempt } };
+    }
+    if (existing && !this.isSafeToRepeat(prepared)) {
+      const request = existing.request as HttpTraceEntry['request'];
+      const outcome = inDoubtOutcome(request, new Date(existing.startedAt).toISOString(), prepared.method);
+      this.outcomes.set(attempt, outcome);
+      this.log('error', `attempt ${attempt} is in doubt and not safe to repeat: ending OUTCOME_UNKNOWN`);
+      return { writes: [{ type: 'finishAttempt', attempt, state: 'failed', outcome }], event: { type: 'SENT', attempt } };
     }
     if (existing) {
-      if (!this.isSafeToRepeat(prepared)) {
-        const request = existing.request as HttpTraceEntry['request'];
-        const outcome = inDoubtOutcome(request, new Date(existing.startedAt).toISOString(), prepared.method);
-        journal.finishAttempt(this.key, attempt, { state: 'failed', outcome, now: clock.now() });
-        this.log('error', `attempt ${attempt} is in doubt and not safe to repeat: ending OUTCOME_UNKNOWN`);
-        return { kind: 'sent', attempt };
-      }
       this.log('warn', `attempt ${attempt} is in doubt; re-sending it because repeating is safe (${prepared.idempotencyKey ? 'idempotency key' : `idempotent ${prepared.method}`})`);
     } else if (definition.rateLimit) {
       const limit = definition.rateLimit;
       const bucket = `${definition.id}:${limit.scope === 'per_ip' ? new URL(prepared.url).host : limit.scope === 'per_user' ? this.userFingerprint() : 'global'}`;
       const now = clock.now();
-      const token = journal.takeRateToken(bucket, limit.requests, limit.window, now);
+      const token = await journal.takeRateToken(bucket, limit.requests, limit.window, now);
       if (!token.granted) {
         const reason = `client-side rate limit of ${definition.id} (${limit.requests} requests per ${limit.window} ms, ${limit.scope}) reached; waiting ${token.waitMs} ms`;
         this.log('info', reason);
-        return { kind: 'throttled', until: now + token.waitMs, reason };
+        return { event: { type: 'THROTTLED', until: now + token.waitMs, delayMs: token.waitMs, reason }, facts: { now } };
       }
     }
 
@@ -258,16 +270,17 @@ export class ExecutionRun {
       await authenticator.refresh();
       for (const secret of authenticator.secrets()) this.redactor.addSecret(secret);
     }
+    const intent: JournalWrite[] = existing
+      ? []
+      : [{ type: 'beginAttempt', attempt, idempotencyKey: prepared.idempotencyKey ?? null, request: this.requestRecord(prepared) }];
+    return { writes: intent, act: (signal) => this.send(prepared, attempt, signal) };
+  }
 
-    if (!existing) {
-      journal.beginAttempt(this.key, {
-        attempt,
-        idempotencyKey: prepared.idempotencyKey ?? null,
-        request: this.requestRecord(prepared),
-        now: clock.now(),
-      });
-      this.deps.faultHook?.('attempt:begun');
-    }
+  /** Sends the attempt whose intent is durable, and returns its (redacted) outcome as the write to make. */
+  private async send(prepared: PreparedRequest, attempt: number, signal: AbortSignal): Promise<Settled> {
+    const definition = this.requireDefinition();
+    const { clock } = this.deps;
+    const authenticator = this.authenticator;
     const bodyId = storageIdFor(this.key, `attempt-${attempt}.body`);
     const outcome = await sendAttempt(prepared, {
       timeoutMs: definition.endpoint.timeout,
@@ -281,11 +294,7 @@ export class ExecutionRun {
     });
     if (authenticator) for (const secret of authenticator.secrets()) this.redactor.addSecret(secret);
     const recorded = this.redactor.json(withRedactedBytes(outcome, this.redactor));
-    journal.finishAttempt(this.key, attempt, {
-      state: outcome.kind === 'response' ? 'responded' : 'failed',
-      outcome: recorded,
-      now: clock.now(),
-    });
+    this.outcomes.set(attempt, recorded);
     this.log(
       outcome.kind === 'response' ? 'info' : 'warn',
       outcome.kind === 'response'
@@ -293,14 +302,24 @@ export class ExecutionRun {
         : `attempt ${attempt}: ${prepared.method} failed: ${outcome.error.message}`,
       { durationMs: outcome.durationMs },
     );
-    this.deps.faultHook?.('attempt:finished');
-    return { kind: 'sent', attempt };
+    return {
+      writes: [{ type: 'finishAttempt', attempt, state: outcome.kind === 'response' ? 'responded' : 'failed', outcome: recorded }],
+      event: { type: 'SENT', attempt },
+    };
+  }
+
+  /** The attempt as the journal will hold it once the pending commit lands (for progress output). */
+  attemptRecord(attempt: number): Pick<AttemptRecord, 'attempt' | 'request' | 'outcome'> | undefined {
+    const outcome = this.outcomes.get(attempt);
+    return outcome && this.prepared ? { attempt, request: this.requestRecord(this.prepared), outcome } : undefined;
   }
 
   // ---- classifying -----------------------------------------------------------------------------
 
-  private recordedOutcome(attempt: number): AttemptOutcome {
-    const record = this.deps.journal.getAttempt(this.key, attempt);
+  private async recordedOutcome(attempt: number): Promise<AttemptOutcome> {
+    const known = this.outcomes.get(attempt);
+    if (known) return known;
+    const record = await this.deps.journal.getAttempt(this.key, attempt);
     if (!record?.outcome) {
       throw actionError('state_inconsistent', `Attempt ${attempt} has no recorded outcome to classify.`, {
         code: 'MISSING_OUTCOME',
@@ -310,15 +329,27 @@ export class ExecutionRun {
     return record.outcome as AttemptOutcome;
   }
 
-  async classify(attempt: number, authRefreshed: boolean): Promise<ClassifyOutput> {
+  /**
+   * Classifies the recorded outcome of `attempt` and decides: store, refresh the credential once, back
+   * off, or fail. Settles at once, except a final failure whose catalog entry has a health check: the
+   * probe is a network call, so the outcome is committed before it runs.
+   */
+  async classify(attempt: number, authRefreshed: boolean): Promise<Step> {
     const prepared = await this.prepare();
     const definition = this.requireDefinition();
-    const outcome = this.recordedOutcome(attempt);
+    const outcome = await this.recordedOutcome(attempt);
     this.attempt = attempt;
     if (outcome.kind === 'network_error' && outcome.error.code === 'OUTCOME_UNKNOWN') {
-      return { kind: 'fail', error: outcome.error };
+      return { event: { type: 'FAILED', error: outcome.error } };
     }
     const now = this.deps.clock.now();
+    const draws: number[] = [];
+    const random = (): number => {
+      const value = this.deps.random();
+      draws.push(value);
+      return value;
+    };
+    const facts = (): StepFacts => (draws.length > 0 ? { now, random: draws } : { now });
     const classification = classifyOutcome(outcome, {
       definition,
       entry: this.entry,
@@ -337,13 +368,16 @@ export class ExecutionRun {
           validateOutput(definition, outcome.body.kind === 'empty' ? {} : outcome.body.text ?? '');
         }
       } catch (error) {
-        if (isActionError(error)) return { kind: 'fail', error: this.withCatalogNote({ ...error.detail, statusCode: outcome.status }) };
+        if (isActionError(error)) return { event: { type: 'FAILED', error: this.withCatalogNote({ ...error.detail, statusCode: outcome.status }) }, facts: facts() };
         throw error;
       }
-      return { kind: 'success', output: outputFromBody(outcome.body) };
+      return { event: { type: 'SUCCEEDED', output: outputFromBody(outcome.body) }, facts: facts() };
     }
     if (classification.error.category === 'auth_expired' && this.authenticator?.refreshable && !authRefreshed) {
-      return { kind: 'refresh_auth', reason: `HTTP ${classification.error.statusCode ?? ''} with a refreshable credential: refreshing it once and repeating the request` };
+      return {
+        event: { type: 'REFRESH_AUTH', reason: `HTTP ${classification.error.statusCode ?? ''} with a refreshable credential: refreshing it once and repeating the request` },
+        facts: facts(),
+      };
     }
     const decision = decideRetry({
       classification,
@@ -351,20 +385,26 @@ export class ExecutionRun {
       policy: definition.retryPolicy,
       method: prepared.method,
       idempotencyKeySent: prepared.idempotencyKey !== undefined,
-      random: this.deps.random,
+      random,
       now,
     });
     if (decision.retry) {
       this.log('info', `retrying: ${decision.reason}`, { delayMs: decision.delayMs });
-      return { kind: 'retry', until: now + decision.delayMs, reason: decision.reason };
+      return { event: { type: 'RETRY', until: now + decision.delayMs, delayMs: decision.delayMs, reason: decision.reason }, facts: facts() };
     }
-    let error = decision.error;
-    if (this.entry?.healthCheck && needsHealthProbe(error)) {
-      const health = await probeHealth(this.entry, { now: () => this.deps.clock.now() });
-      error = { ...error, context: { ...error.context, ...health } };
-    }
-    this.log('error', `failed: ${error.message}`, { category: error.category, code: error.code });
-    return { kind: 'fail', error: this.redactor.json(error) };
+    const error = decision.error;
+    const entry = this.entry;
+    const failed = (detail: ErrorDetail): Settled => {
+      this.log('error', `failed: ${detail.message}`, { category: detail.category, code: detail.code });
+      return { event: { type: 'FAILED', error: this.redactor.json(detail) }, facts: facts() };
+    };
+    if (!entry?.healthCheck || !needsHealthProbe(error)) return failed(error);
+    return {
+      act: async () => {
+        const health = await probeHealth(entry, { now: () => this.deps.clock.now() });
+        return failed({ ...error, context: { ...error.context, ...health } });
+      },
+    };
   }
 
   /** Output-validation failures are built here, not by classification: give them the catalog note too. */
@@ -374,21 +414,36 @@ export class ExecutionRun {
 
   // ---- backingOff ------------------------------------------------------------------------------
 
-  async wait(until: number, reason: string, signal: AbortSignal): Promise<void> {
-    const remaining = until - this.deps.clock.now();
-    if (remaining > 0) this.log('info', `backing off ${remaining} ms: ${reason}`, { until: new Date(until).toISOString() });
-    await this.deps.clock.sleepUntil(until, signal);
+  /**
+   * Waits until `until`, but never longer than `delayMs` from now: after a crash and a clock stepped
+   * back, the journaled deadline could otherwise lie far in the future.
+   */
+  wait(until: number, delayMs: number, reason: string): Step {
+    return {
+      act: async (signal) => {
+        const now = this.deps.clock.now();
+        const deadline = Math.min(until, now + delayMs);
+        if (deadline > now) this.log('info', `backing off ${deadline - now} ms: ${reason}`, { until: new Date(deadline).toISOString() });
+        await this.deps.clock.sleepUntil(deadline, signal);
+        return { event: { type: 'WAITED' } };
+      },
+    };
   }
 
   // ---- storing ---------------------------------------------------------------------------------
 
-  async store(attempt: number, output: Record<string, string>): Promise<StoreOutput> {
-    const outcome = this.recordedOutcome(attempt);
-    if (outcome.kind === 'response' && outcome.body.location) return { location: outcome.body.location };
-    const location = await this.deps.storage.save('outputs', storageIdFor(this.key, 'output.json'), Buffer.from(JSON.stringify(output)), {
-      contentType: 'application/json',
-      metadata: { executionId: this.key.executionId, actionId: this.key.actionId, attempt: String(attempt) },
-    });
-    return { location };
+  /** Saves the output (idempotent: same id, same bytes); a body already streamed to storage is the output. */
+  store(attempt: number, output: Record<string, string>): Step {
+    return {
+      act: async () => {
+        const outcome = await this.recordedOutcome(attempt);
+        if (outcome.kind === 'response' && outcome.body.location) return { event: { type: 'STORED', location: outcome.body.location } };
+        const location = await this.deps.storage.save('outputs', storageIdFor(this.key, 'output.json'), Buffer.from(JSON.stringify(output)), {
+          contentType: 'application/json',
+          metadata: { executionId: this.key.executionId, actionId: this.key.actionId, attempt: String(attempt) },
+        });
+        return { event: { type: 'STORED', location } };
+      },
+    };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The executor's public API: its options, its methods and what they report (DESIGN §7). The
+ * The executor's public API: its options, its methods and what they report (DESIGN §8). The
  * implementation is src/execution/executor.ts, which re-exports these types.
  */
 import type { InspectionEvent, Observer } from 'xstate';
@@ -11,17 +11,44 @@ import type { ApiCatalog } from '../schemas/catalog.ts';
 import type { Clock } from '../support/clock.ts';
 import type { DefinitionRegistry } from '../definitions/definition-registry.ts';
 import type { CustomAuthHandler } from '../auth/auth.ts';
-import type { ExecutionKey, Journal } from '../../storage/sqlite/sqlite-journal.ts';
-import type { LocalStorageProvider } from '../../storage/local-storage-provider.ts';
+import type { AttemptRecord, ExecutionKey, ExecutionStatus, Journal, TransitionRecord } from '../../storage/journal.ts';
+import type { ExecutorStorage } from '../../storage/local-storage-provider.ts';
 import type { ExecutorEventListener } from './outbox-delivery.ts';
 
+/** Where state lives by default: the CLI and the library agree on these. */
+export const DEFAULT_PATHS = {
+  db: './.action-executor/journal.db',
+  storage: './.action-executor/storage',
+} as const;
+
+/** How durable a write is before the executor moves on (docs/storage.md "Durability modes"). */
+export type Durability = 'process' | 'machine';
+
 export interface ActionExecutorOptions {
-  /** SQLite journal file. @default './.action-executor/journal.db' */
+  /**
+   * The journal: a SQLite file path, or an open {@link Journal} (a backend of your own, or one shared
+   * by several executors). @default './.action-executor/journal.db'
+   */
+  db?: string | Journal;
+  /** @deprecated Use `db`. A SQLite journal file path. */
   dbPath?: string;
-  /** Root of the local storage provider. @default './.action-executor/storage' */
+  /**
+   * Where outputs, large bodies and results are stored: any StorageProvider with the executor's
+   * streaming extras (`storage/local-storage-provider.ts`), or a directory for the local provider.
+   * @default './.action-executor/storage'
+   */
+  storage?: string | ExecutorStorage;
+  /** @deprecated Use `storage`. Root of the local storage provider. */
   storageDir?: string;
+  /**
+   * `process` survives a process crash (no fsync on the hot path); `machine` also survives power loss
+   * (SQLite synchronous=FULL, files and directories fsynced before the journal points at them).
+   * Applies to the journal and storage the executor opens itself. @default 'process'
+   */
+  durability?: Durability;
   /** The action definitions (a registry, or a list that is validated). */
   definitions: DefinitionRegistry | ActionDefinition[];
+  /** The API catalog consulted for error mappings, rate limits and quirks. @default none */
   catalog?: ApiCatalog;
   /** @default a silent logger */
   logger?: Logger;
@@ -29,26 +56,35 @@ export interface ActionExecutorOptions {
   clock?: Clock;
   /** Random source in [0, 1) for jitter. @default Math.random */
   random?: () => number;
-  /** Custom authentication handlers by name (`authentication: { type: 'custom', handler }`). */
+  /** Custom authentication handlers by name (`authentication: { type: 'custom', handler }`). @default none */
   customAuth?: Record<string, CustomAuthHandler>;
   /**
    * Credential values for resuming executions: the journal never stores them, so a resume in a new
    * process needs them again. Called with the execution key and the credential names it was given.
+   * @default none (credentials come with each request)
    */
   credentials?: Record<string, string> | ((key: ExecutionKey, names: string[]) => Record<string, string> | undefined);
   /** Lease time-to-live; renewed at a third of it while running. @default 30000 */
   leaseTtlMs?: number;
-  /** Response bytes kept inline before streaming to storage. @default 1 MiB */
+  /** Response bytes kept inline (and in the journal) before a body streams to storage. @default 1048576 (1 MiB) */
   inlineBodyLimit?: number;
-  /** XState inspection (`--inspect`): receives every inspection event of every execution. */
+  /** XState inspection (`--inspect`): receives the driver's inspection events of every execution. @default none */
   inspect?: ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
-  /** Listeners for outbox events. More can be added with `on`. */
+  /** Listeners for outbox events. More can be added with `on`. @default none */
   onEvent?: ExecutorEventListener;
-  /** Called after each transition is journaled (the CLI prints progress from it). */
+  /** Called after each transition is journaled (the CLI prints progress from it). @default none */
   onTransition?: (info: TransitionInfo) => void;
-  /** Test-only: called with a named point (`transition:<state>`, `attempt:begun`, `attempt:finished`) once it is journaled. */
-  faultHook?: (point: string) => void;
 }
+
+/** The defaults of every option that has one, in one place. */
+export const EXECUTOR_DEFAULTS = {
+  db: DEFAULT_PATHS.db,
+  storage: DEFAULT_PATHS.storage,
+  durability: 'process' as Durability,
+  leaseTtlMs: 30_000,
+  inlineBodyLimit: 1024 * 1024,
+  resumeConcurrency: 32,
+} as const;
 
 /** One journaled transition, as reported to `onTransition`. */
 export interface TransitionInfo extends ExecutionKey {
@@ -56,6 +92,8 @@ export interface TransitionInfo extends ExecutionKey {
   to: string;
   event: string;
   context: ExecutionContext;
+  /** On a transition into `classifying`: the attempt whose outcome it consumed. */
+  attemptRecord?: Pick<AttemptRecord, 'attempt' | 'request' | 'outcome'>;
 }
 
 export interface ResumeAllReport {
@@ -65,8 +103,40 @@ export interface ResumeAllReport {
   skipped: number;
   /** Executions another live process holds. */
   busy: number;
-  /** Executions that could not be resumed (infrastructure error), with why. */
-  errors: { executionId: string; actionId: string; message: string }[];
+  /** Executions that could not be resumed, with why (infrastructure error, version mismatch, …). */
+  errors: { executionId: string; actionId: string; message: string; code?: string }[];
+}
+
+/** One row of {@link ActionExecutor.list}. */
+export interface ExecutionSummary extends ExecutionKey {
+  definitionId: string;
+  status: ExecutionStatus;
+  /** The machine state (`backingOff`, `completed`, …). */
+  state: string;
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  /** When a backing-off execution wakes up. */
+  wakeAt?: string;
+}
+
+export interface ListOptions {
+  status?: ExecutionStatus | readonly ExecutionStatus[];
+  definitionId?: string;
+  /** Executions whose id contains this text. */
+  search?: string;
+  /** @default 50 */
+  limit?: number;
+  /** @default 0 */
+  offset?: number;
+}
+
+/** Everything the journal knows of one execution: its transitions, its attempts and its state. */
+export interface ExecutionTimeline {
+  summary: ExecutionSummary;
+  transitions: TransitionRecord[];
+  attempts: AttemptRecord[];
+  state: ActionExecutionState;
 }
 
 export interface ActionExecutor {
@@ -77,7 +147,11 @@ export interface ActionExecutor {
   /** Resumes every unfinished execution in the journal. */
   resumeAll(options?: { concurrency?: number }): Promise<ResumeAllReport>;
   /** The recorded state, or undefined when there is no such execution. */
-  get(executionId: string, actionId: string): ActionExecutionState | undefined;
+  get(executionId: string, actionId: string): Promise<ActionExecutionState | undefined>;
+  /** Recorded executions, newest first, with how many match in all. */
+  list(options?: ListOptions): Promise<{ executions: ExecutionSummary[]; total: number }>;
+  /** The journal timeline of one execution, or undefined when there is none. */
+  timeline(executionId: string, actionId: string): Promise<ExecutionTimeline | undefined>;
   /** Cancels: a running execution is stopped (its in-flight request aborted and recorded); a dormant one is ended. */
   cancel(executionId: string, actionId: string, reason?: string): Promise<ActionExecutionState>;
   /** Adds an outbox listener; returns a function that removes it. */
@@ -85,6 +159,6 @@ export interface ActionExecutor {
   /** Delivers outbox events not yet delivered (also done after each execution). */
   deliverPendingEvents(): Promise<number>;
   readonly journal: Journal;
-  readonly storage: LocalStorageProvider;
+  readonly storage: ExecutorStorage;
   close(): Promise<void>;
 }

@@ -1,65 +1,86 @@
 /**
- * The durable executor (DESIGN §6, §7): runs each action as an XState machine whose every transition
- * is journaled to SQLite before the next effect starts, and resumes any execution from its last
- * journaled state.
+ * The durable executor (DESIGN §6, §8): identity, leases and records around the driver loop
+ * (driver.ts), which journals every transition before the next side effect and resumes any execution
+ * from its last journaled state.
  */
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
-import { createActor, type InspectionEvent } from 'xstate';
-import { actionExecutionMachine, MACHINE_VERSION, type ActionExecutionMachine } from '../../machines/action-execution.ts';
+import { initialTransition, transition } from 'xstate';
+import { actionExecutionMachine, MACHINE_VERSION, type ExecutionSnapshot } from '../../machines/action-execution.ts';
 import { ExecutionContextSchema } from '../../machines/action-execution-context.ts';
 import { actionError, isActionError } from '../failure/action-error.ts';
 import { ActionExecuteRequestSchema, type ActionExecuteRequest } from '../schemas/job.ts';
 import { ActionDefinitionSchema, type ActionDefinition } from '../schemas/action-definition.ts';
 import type { ActionExecutionState } from '../schemas/execution-state.ts';
 import { systemClock } from '../support/clock.ts';
-import { requestHash, toStoredRequest, type StoredRequest } from './request-identity.ts';
-import { buildActionExecutionState, isTerminalStatus, statusOf } from './execution-state-builder.ts';
-import { ExecutionRun } from './execution-run.ts';
-import { effectActors } from './execution-effects.ts';
 import { silentLogger } from '../support/logger.ts';
+import { formatZodIssues } from '../support/zod-issues.ts';
+import { requestHash, toStoredRequest, type StoredRequest } from './request-identity.ts';
+import { buildActionExecutionState, contextOf, stateOf, statusOf, tracesOf } from './execution-state.ts';
+import { ExecutionRun } from './execution-run.ts';
+import { driveExecution, ExecutionExistsError, persistedSnapshot } from './driver.ts';
 import { createDefinitionRegistry } from '../definitions/definition-registry.ts';
 import { createCatalogLookup } from '../catalog/catalog-integration.ts';
 import { createTokenCache } from '../auth/auth.ts';
-import { formatZodIssues } from '../support/zod-issues.ts';
-import { openJournal, type ExecutionKey, type ExecutionRecord, type LeaseOwner } from '../../storage/sqlite/sqlite-journal.ts';
-import { createLocalStorageProvider } from '../../storage/local-storage-provider.ts';
+import { isTerminalStatus, type ExecutionKey, type ExecutionRecord, type Fence, type Journal, type JournalWrite } from '../../storage/journal.ts';
+import { openSqliteJournal } from '../../storage/sqlite/sqlite-journal.ts';
+import { createLocalStorageProvider, type ExecutorStorage } from '../../storage/local-storage-provider.ts';
 import { storageIdFor } from './storage-ids.ts';
-import { cancelDormant, stateOf, tracesOf } from './journal-state.ts';
 import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
-
-import type { ActionExecutor, ActionExecutorOptions, ResumeAllReport } from './executor-api.ts';
+import { testHooksOf } from './test-hooks.ts';
+import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecutionSummary, type ResumeAllReport } from './executor-api.ts';
 
 /** The API types, so callers import the executor from one place. */
-export type { ActionExecutor, ActionExecutorOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
+export type { ActionExecutor, ActionExecutorOptions, ExecutionSummary, ExecutionTimeline, ListOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
 export type { ExecutorEvent, ExecutorEventListener } from './outbox-delivery.ts';
+export { EXECUTOR_DEFAULTS } from './executor-api.ts';
 
 const keyString = (key: ExecutionKey): string => `${key.executionId}\u0000${key.actionId}`;
 
+function summaryOf(record: ExecutionRecord): ExecutionSummary {
+  return {
+    executionId: record.executionId,
+    actionId: record.actionId,
+    definitionId: record.definitionId,
+    status: record.status,
+    state: record.stateValue,
+    attempts: record.attemptCount,
+    createdAt: new Date(record.createdAt).toISOString(),
+    updatedAt: new Date(record.updatedAt).toISOString(),
+    ...(record.wakeAt !== null && record.stateValue === 'backingOff' ? { wakeAt: new Date(record.wakeAt).toISOString() } : {}),
+  };
+}
+
+/**
+ * Creates an executor over a journal and a storage provider.
+ *
+ * @example
+ * ```ts
+ * import { createActionExecutor } from 'action-executor/executor';
+ * import { loadDefinitionsFromDir } from 'action-executor/definition-registry';
+ *
+ * const { registry } = loadDefinitionsFromDir('./definitions');
+ * const executor = createActionExecutor({ definitions: registry }); // ./.action-executor/{journal.db,storage}
+ * const state = await executor.execute(request); // completed, skipped or failed — always recorded
+ * await executor.resumeAll();                    // after a crash: continue every unfinished execution
+ * await executor.close();
+ * ```
+ */
 export function createActionExecutor(options: ActionExecutorOptions): ActionExecutor {
+  const hooks = testHooksOf(options);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const logger = options.logger ?? silentLogger();
-  const journal = openJournal(options.dbPath ?? './.action-executor/journal.db');
-  const storage = createLocalStorageProvider(options.storageDir ?? './.action-executor/storage');
-  const registry = Array.isArray(options.definitions)
-    ? createDefinitionRegistry(options.definitions)
-    : options.definitions;
+  const durability = options.durability ?? EXECUTOR_DEFAULTS.durability;
+  const ownsJournal = typeof options.db !== 'object';
+  const journal: Journal = typeof options.db === 'object' ? options.db : openSqliteJournal(options.db ?? options.dbPath ?? EXECUTOR_DEFAULTS.db, { durability });
+  const storage: ExecutorStorage =
+    typeof options.storage === 'object' ? options.storage : createLocalStorageProvider(options.storage ?? options.storageDir ?? EXECUTOR_DEFAULTS.storage, { durability });
+  const registry = Array.isArray(options.definitions) ? createDefinitionRegistry(options.definitions) : options.definitions;
   const catalog = createCatalogLookup(options.catalog);
   const tokenCache = createTokenCache();
-  const leaseTtlMs = options.leaseTtlMs ?? 30_000;
-  const owner: LeaseOwner = { id: randomUUID(), pid: process.pid, host: hostname() };
+  const leaseTtlMs = options.leaseTtlMs ?? EXECUTOR_DEFAULTS.leaseTtlMs;
   const listeners = new Set<ExecutorEventListener>(options.onEvent ? [options.onEvent] : []);
-  const running = new Map<string, { promise: Promise<ActionExecutionState>; cancel: (reason?: string) => void }>();
-  /** The run of every execution this executor is driving, for the effect actors to find. */
-  const runs = new Map<string, ExecutionRun>();
-  const machine: ActionExecutionMachine = actionExecutionMachine.provide({
-    actors: effectActors((input) => {
-      const run = runs.get(keyString(input));
-      if (!run) throw new Error(`no live run for execution ${input.executionId} / ${input.actionId}`);
-      return run;
-    }),
-  });
+  /** Executions this executor drives now: their promise and how to cancel or stop them. */
+  const running = new Map<string, { promise: Promise<ActionExecutionState>; cancel: AbortController; stop: AbortController }>();
   let closed = false;
 
   const runDeps = {
@@ -71,8 +92,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     logger,
     customAuth: options.customAuth ?? {},
     tokenCache,
-    inlineBodyLimit: options.inlineBodyLimit ?? 1024 * 1024,
-    faultHook: options.faultHook,
+    inlineBodyLimit: options.inlineBodyLimit ?? EXECUTOR_DEFAULTS.inlineBodyLimit,
   };
 
   function credentialsFor(record: ExecutionRecord, stored: StoredRequest): Record<string, string> {
@@ -101,30 +121,31 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
   const deliverPendingEvents = (): Promise<number> => deliverOutbox(journal, listeners, () => clock.now(), logger);
 
-  function acquire(key: ExecutionKey): void {
-    const lease = journal.acquireLease(key, owner, clock.now(), leaseTtlMs);
+  async function acquire(key: ExecutionKey): Promise<Fence> {
+    const lease = await journal.acquireLease(key, clock.now(), leaseTtlMs);
     if (!lease.acquired) {
       throw actionError(
         'state_inconsistent',
-        `Execution ${key.executionId} / ${key.actionId} is being run by another process (pid ${lease.heldBy.pid} on ${lease.heldBy.host}) until ${new Date(lease.expiresAt).toISOString()}.`,
+        `Execution ${key.executionId} / ${key.actionId} is being run by another live process (pid ${lease.heldBy.pid} on ${lease.heldBy.host}); its lease runs until ${new Date(lease.expiresAt).toISOString()} unless renewed.`,
         {
           code: 'LEASE_HELD',
-          context: { ...key, holderPid: String(lease.heldBy.pid), holderHost: lease.heldBy.host },
-          suggestion: 'Wait for that process to finish, or resume after its lease expires.',
+          retryable: true,
+          context: { ...key, holderPid: String(lease.heldBy.pid), holderHost: lease.heldBy.host, expiresAt: new Date(lease.expiresAt).toISOString() },
+          suggestion: 'Let that process finish it (resubmitting returns its result), or wait for it: `--wait` on the CLI.',
         },
       );
     }
     if (lease.tookOverFrom) {
-      logger.warn({ ...key, previousOwner: lease.tookOverFrom }, 'took over the lease of a process that is no longer running');
+      logger.warn({ ...key, previousOwner: lease.tookOverFrom }, `took over the lease of execution ${key.executionId} / ${key.actionId} from pid ${lease.tookOverFrom.pid} on ${lease.tookOverFrom.host}: ${lease.reason ?? 'it was free'}`);
     }
+    return lease.fence;
   }
 
   /**
    * A journaled snapshot is restored only when this machine version wrote it and its context is
    * what the context schema says: restoring anything else could re-run the wrong effect.
    */
-  function checkRestorable(record: ExecutionRecord): void {
-    if (!record.snapshot) return;
+  function restore(record: ExecutionRecord): ExecutionSnapshot {
     const where = { executionId: record.executionId, actionId: record.actionId };
     if (record.machineVersion !== MACHINE_VERSION) {
       throw actionError(
@@ -137,155 +158,77 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
         },
       );
     }
-    const parsed = ExecutionContextSchema.safeParse((record.snapshot as { context?: unknown }).context);
-    if (!parsed.success) {
-      throw actionError('state_inconsistent', `The journaled snapshot of ${record.executionId} / ${record.actionId} is not a valid machine context:\n${formatZodIssues(parsed.error.issues)}`, {
+    const snapshot = record.snapshot as { value?: unknown; context?: unknown } | null;
+    if (!snapshot) return initialTransition(actionExecutionMachine, where)[0];
+    const parsed = ExecutionContextSchema.safeParse(snapshot.context);
+    if (!parsed.success || typeof snapshot.value !== 'string') {
+      const issues = parsed.success ? '$.value: expected a state name' : formatZodIssues(parsed.error.issues);
+      throw actionError('state_inconsistent', `The journaled snapshot of ${record.executionId} / ${record.actionId} is not a valid machine context:\n${issues}`, {
         code: 'SNAPSHOT_INVALID',
         context: where,
         suggestion: 'The journal row was changed outside the executor; cancel the execution and resubmit it.',
       });
     }
+    return actionExecutionMachine.resolveState({ value: snapshot.value, context: parsed.data });
   }
 
-  /** Drives one execution's machine to a final state, journaling every transition. */
-  function drive(record: ExecutionRecord, stored: StoredRequest, credentials: Record<string, string>): Promise<ActionExecutionState> {
-    const key: ExecutionKey = { executionId: record.executionId, actionId: record.actionId };
-    checkRestorable(record);
-    const definition = definitionFor(stored, record);
-    const run = new ExecutionRun(runDeps, stored, definition, credentials);
-    runs.set(keyString(key), run);
-    const snapshot = record.snapshot as { context?: { step?: number } } | null;
-    let lastStep = snapshot?.context?.step ?? 0;
-    let lastState = record.stateValue;
-    let lastEvent = snapshot ? 'resume' : 'xstate.init';
-    let journalFailure: Error | undefined;
-    /** The terminal state, as journaled by the terminal transition (which also released the lease). */
-    let terminal: ActionExecutionState | undefined;
-
-    const inspect = (event: InspectionEvent): void => {
-      if (event.type === '@xstate.event' && event.actorRef === actor) lastEvent = event.event.type;
-      const external = options.inspect;
-      if (typeof external === 'function') external(event);
-      else external?.next?.(event);
-    };
-    const input = { executionId: key.executionId, actionId: key.actionId };
-    const actor = snapshot
-      ? createActor(machine, { snapshot: record.snapshot as never, input, inspect })
-      : createActor(machine, { input, inspect });
-
-    return new Promise<ActionExecutionState>((resolve, reject) => {
-      const renew = setInterval(() => {
-        if (terminal) return;
-        if (!journal.renewLease(key, owner.id, clock.now(), leaseTtlMs)) {
-          journalFailure = new Error('lost the lease on this execution to another process');
-          actor.stop();
-        }
-      }, Math.max(1000, Math.floor(leaseTtlMs / 3)));
-      renew.unref();
-
-      const finish = (): void => {
+  /** Drives one execution to a final state (or until stopped), renewing its lease meanwhile. */
+  function run(params: {
+    key: ExecutionKey;
+    stored: StoredRequest;
+    definition: ActionDefinition | undefined;
+    credentials: Record<string, string>;
+    snapshot: ExecutionSnapshot;
+    staged: JournalWrite[];
+    fence: Fence | null;
+    createdAt: number;
+  }): Promise<ActionExecutionState> {
+    const { key } = params;
+    const cancel = new AbortController();
+    const stop = new AbortController();
+    let fence = params.fence;
+    const renew = setInterval(() => {
+      if (!fence) return;
+      journal.renewLease(key, fence, clock.now(), leaseTtlMs).then(
+        (ours) => {
+          if (!ours) stop.abort(actionError('state_inconsistent', `Lost the lease on ${key.executionId} / ${key.actionId} to another process; stopped without sending anything more.`, { code: 'LEASE_LOST', retryable: true, context: { ...key } }));
+        },
+        (error: unknown) => logger.warn({ ...key }, `lease renewal failed: ${String(error)}`),
+      );
+    }, Math.max(1000, Math.floor(leaseTtlMs / 3)));
+    renew.unref();
+    const promise = (async () => {
+      try {
+        const state = await driveExecution({
+          journal,
+          key,
+          fence,
+          run: new ExecutionRun(runDeps, params.stored, params.definition, params.credentials),
+          snapshot: params.snapshot,
+          staged: params.staged,
+          createdAt: params.createdAt,
+          clock,
+          cancel: cancel.signal,
+          stop: stop.signal,
+          onTransition: options.onTransition,
+          inspect: options.inspect,
+          faultHook: hooks.faultHook,
+          onFence: (created) => (fence = created),
+        });
+        fence = null; // released by the terminal commit
+        await storeResult(key, state);
+        await deliverPendingEvents();
+        return state;
+      } catch (error) {
+        // Stopped unrecorded (infrastructure, lost lease, interrupt): free the lease so a resume can start at once.
+        if (fence) await journal.releaseLease(key, fence).catch(() => undefined);
+        throw error;
+      } finally {
         clearInterval(renew);
         running.delete(keyString(key));
-        runs.delete(keyString(key));
-        if (!terminal) journal.releaseLease(key, owner.id);
-      };
-
-      actor.subscribe({
-        next: (snap) => {
-          if (journalFailure) return;
-          if (run.infrastructureFailure) {
-            // Not the action's result: stop without journaling, so a resume carries on from here.
-            journalFailure = run.infrastructureFailure;
-            queueMicrotask(() => actor.stop());
-            return;
-          }
-          const context = snap.context;
-          if (context.step === lastStep) return;
-          const to = String(snap.value);
-          const from = lastState;
-          run.state = to;
-          try {
-            const status = statusOf(to);
-            const now = clock.now();
-            let result: ActionExecutionState | undefined;
-            if (snap.status === 'done') {
-              result = buildActionExecutionState({
-                actionId: key.actionId,
-                stateValue: to,
-                context,
-                startedAt: record.createdAt,
-                finishedAt: now,
-                traces: tracesOf(journal, key),
-              });
-            }
-            journal.recordTransition(key, {
-              from,
-              to,
-              event: lastEvent,
-              snapshot: actor.getPersistedSnapshot(),
-              stateValue: to,
-              status,
-              attemptCount: context.attempt,
-              wakeAt: to === 'backingOff' ? context.nextAttemptAt : null,
-              ...(result
-                ? {
-                    result,
-                    outbox: { type: status === 'failed' ? 'action.execute.failed' : 'action.execute.completed', payload: result },
-                    // Nothing is left to drive: give the lease up in the same transaction.
-                    releaseLeaseOf: owner.id,
-                  }
-                : {}),
-              now,
-            });
-            if (result) terminal = result;
-            run.log('debug', `${from} → ${to}`, { event: lastEvent });
-            lastStep = context.step;
-            lastState = to;
-            options.faultHook?.(`transition:${to}`);
-            options.onTransition?.({ ...key, from, to, event: lastEvent, context });
-          } catch (error) {
-            journalFailure = error instanceof Error ? error : new Error(String(error));
-            queueMicrotask(() => actor.stop());
-          }
-        },
-        error: (error) => {
-          finish();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-        complete: () => {
-          void (async () => {
-            await run.settle();
-            finish();
-            if (journalFailure) {
-              reject(journalFailure);
-              return;
-            }
-            if (!terminal) {
-              reject(new Error(`execution ${key.executionId} / ${key.actionId} stopped without a terminal state`));
-              return;
-            }
-            const state = terminal;
-            await storeResult(key, state);
-            run.log(state.status === 'failed' ? 'warn' : 'info', `finished: ${state.status}`);
-            await deliverPendingEvents();
-            resolve(state);
-          })().catch(reject);
-        },
-      });
-      running.set(keyString(key), {
-        promise: Promise.resolve() as unknown as Promise<ActionExecutionState>,
-        cancel: (reason) => actor.send(reason === undefined ? { type: 'CANCEL' } : { type: 'CANCEL', reason }),
-      });
-      actor.start();
-    });
-  }
-
-  function track(key: ExecutionKey, work: () => Promise<ActionExecutionState>): Promise<ActionExecutionState> {
-    const existing = running.get(keyString(key));
-    if (existing) return existing.promise;
-    const promise = work();
-    const entry = running.get(keyString(key));
-    if (entry) entry.promise = promise;
+      }
+    })();
+    running.set(keyString(key), { promise, cancel, stop });
     return promise;
   }
 
@@ -296,34 +239,131 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     return state;
   }
 
-  /**
-   * Takes the lease and drives the execution to its end — unless, re-read under the lease, it turns
-   * out another process finished it meanwhile.
-   */
-  function runLeased(
-    record: ExecutionRecord,
-    stored: StoredRequest,
-    credentials: (current: ExecutionRecord) => Record<string, string>,
-  ): Promise<ActionExecutionState> {
+  /** Takes the lease and drives the execution on — unless, re-read under the lease, it already ended. */
+  async function resumeLeased(record: ExecutionRecord, stored: StoredRequest, credentials: (current: ExecutionRecord) => Record<string, string>): Promise<ActionExecutionState> {
     if (isTerminalStatus(record.status)) return finishTerminal(record);
-    return track(record, async () => {
-      acquire(record);
-      const current = journal.get(record) ?? record;
+    const live = running.get(keyString(record));
+    if (live) return live.promise;
+    const fence = await acquire(record);
+    let snapshot: ExecutionSnapshot;
+    let current: ExecutionRecord;
+    try {
+      current = (await journal.get(record)) ?? record;
       if (isTerminalStatus(current.status)) {
-        journal.releaseLease(record, owner.id);
-        return finishTerminal(current);
+        await journal.releaseLease(record, fence);
+        return await finishTerminal(current);
       }
-      return drive(current, stored, credentials(current));
-    });
+      snapshot = restore(current);
+    } catch (error) {
+      await journal.releaseLease(record, fence).catch(() => undefined);
+      throw error;
+    }
+    return run({ key: record, stored, definition: definitionFor(stored, current), credentials: credentials(current), snapshot, staged: [], fence, createdAt: current.createdAt });
   }
 
   function resumeRecord(record: ExecutionRecord): Promise<ActionExecutionState> {
     const stored = record.request as StoredRequest;
-    return runLeased(record, stored, (current) => credentialsFor(current, stored));
+    return resumeLeased(record, stored, (current) => credentialsFor(current, stored));
   }
 
   function ensureOpen(): void {
     if (closed) throw new Error('the executor is closed');
+  }
+
+  function unknownExecution(key: ExecutionKey): never {
+    throw actionError('validation_failed', `No execution ${key.executionId} / ${key.actionId} is recorded in the journal.`, {
+      code: 'UNKNOWN_EXECUTION',
+      context: { ...key },
+      suggestion: 'Check the ids with `action-executor list`.',
+    });
+  }
+
+  async function submit(request: ActionExecuteRequest): Promise<ActionExecutionState> {
+    const key: ExecutionKey = { executionId: request.executionId, actionId: request.action.id };
+    const stored = toStoredRequest(request);
+    const hash = requestHash(request);
+    const record = await journal.get(key);
+    if (record) {
+      if (record.requestHash !== hash) {
+        throw actionError(
+          'state_inconsistent',
+          `Execution ${key.executionId} / ${key.actionId} was already submitted with a different request; the recorded execution was left untouched.`,
+          {
+            code: 'REQUEST_MISMATCH',
+            context: { ...key, recordedHash: record.requestHash, submittedHash: hash },
+            suggestion: 'Use a new executionId for a changed request, or resubmit the original request to get its recorded result.',
+          },
+        );
+      }
+      return resumeLeased(record, stored, () => request.context.credentials);
+    }
+    const live = running.get(keyString(key));
+    if (live) return live.promise;
+    // A new execution: it is created, leased to us and carried to its first side effect in one commit.
+    const definition = registry.get(request.action.actionDefinitionId);
+    const [snapshot] = initialTransition(actionExecutionMachine, key);
+    const now = clock.now();
+    const staged: JournalWrite[] = [
+      {
+        type: 'create',
+        definitionId: request.action.actionDefinitionId,
+        requestHash: hash,
+        request: stored,
+        definition: definition ?? null,
+        machineVersion: MACHINE_VERSION,
+        stateValue: 'created',
+        snapshot: null,
+        leaseTtlMs,
+      },
+      { type: 'transition', from: 'created', to: 'resolving', event: 'xstate.init', at: now, snapshot: persistedSnapshot(snapshot), stateValue: 'resolving', status: 'running', attemptCount: 0, wakeAt: null },
+    ];
+    try {
+      return await run({ key, stored, definition, credentials: request.context.credentials, snapshot, staged, fence: null, createdAt: now });
+    } catch (error) {
+      // Another submission created it between our read and our commit: treat ours as a resubmission.
+      if (error instanceof ExecutionExistsError) return submit(request);
+      throw error;
+    }
+  }
+
+  /** Ends a dormant execution as cancelled: the machine's own CANCEL transition, journaled under the lease. */
+  async function cancelDormant(record: ExecutionRecord, reason: string | undefined): Promise<ActionExecutionState> {
+    const fence = await acquire(record);
+    try {
+      const current = (await journal.get(record)) ?? record;
+      if (isTerminalStatus(current.status)) return current.result as ActionExecutionState;
+      const snapshot = restore(current);
+      const [next] = transition(actionExecutionMachine, snapshot, { type: 'CANCEL', cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) });
+      const now = clock.now();
+      const result = buildActionExecutionState({ actionId: record.actionId, stateValue: 'failed', context: next.context, startedAt: current.createdAt, finishedAt: now, traces: await tracesOf(journal, record) });
+      await journal.commit(
+        record,
+        [
+          {
+            type: 'transition',
+            from: current.stateValue,
+            to: 'failed',
+            event: 'CANCEL',
+            ...(reason === undefined ? {} : { data: { reason } }),
+            snapshot: persistedSnapshot(next),
+            stateValue: 'failed',
+            status: 'failed',
+            attemptCount: next.context.attempt,
+            wakeAt: null,
+            result,
+            outbox: { type: 'action.execute.failed', payload: result },
+            releaseLease: true,
+          },
+        ],
+        fence,
+        now,
+      );
+      await storeResult(record, result);
+      await deliverPendingEvents();
+      return result;
+    } finally {
+      await journal.releaseLease(record, fence).catch(() => undefined);
+    }
   }
 
   return {
@@ -340,63 +380,28 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
           suggestion: 'Fix the request so it matches the action.execute.requested payload (spec §3.2).',
         });
       }
-      const request: ActionExecuteRequest = parsed.data;
-      const key: ExecutionKey = { executionId: request.executionId, actionId: request.action.id };
-      const stored = toStoredRequest(request);
-      const hash = requestHash(request);
-      const definition = registry.get(request.action.actionDefinitionId);
-      const { created, record } = journal.createExecution({
-        ...key,
-        requestHash: hash,
-        request: stored,
-        definition: definition ?? null,
-        machineVersion: MACHINE_VERSION,
-        stateValue: 'created',
-        snapshot: null,
-        now: clock.now(),
-        // A new execution is born leased to us (one transaction instead of create + acquire + re-read).
-        lease: { owner, ttlMs: leaseTtlMs },
-      });
-      if (created) return track(key, async () => drive(record, stored, request.context.credentials));
-      if (record.requestHash !== hash) {
-        throw actionError(
-          'state_inconsistent',
-          `Execution ${key.executionId} / ${key.actionId} was already submitted with a different request; the recorded execution was left untouched.`,
-          {
-            code: 'REQUEST_MISMATCH',
-            context: { ...key, recordedHash: record.requestHash, submittedHash: hash },
-            suggestion: 'Use a new executionId for a changed request, or resubmit the original request to get its recorded result.',
-          },
-        );
-      }
-      return runLeased(record, stored, () => request.context.credentials);
+      return submit(parsed.data);
     },
 
     async resume(executionId, actionId) {
       ensureOpen();
-      const record = journal.get({ executionId, actionId });
-      if (!record) {
-        throw actionError('validation_failed', `No execution ${executionId} / ${actionId} is recorded in the journal.`, {
-          code: 'UNKNOWN_EXECUTION',
-          context: { executionId, actionId },
-          suggestion: 'Check the ids with `action-executor list`.',
-        });
-      }
+      const record = await journal.get({ executionId, actionId });
+      if (!record) return unknownExecution({ executionId, actionId });
       return resumeRecord(record);
     },
 
     async resumeAll(opts = {}) {
       ensureOpen();
       const report: ResumeAllReport = { resumed: 0, completed: 0, failed: 0, skipped: 0, busy: 0, errors: [] };
-      const keys = journal.listUnfinished();
+      const keys = await journal.listUnfinished();
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < keys.length) {
           const key = keys[next++];
           if (!key) break;
-          const record = journal.get(key);
-          if (!record) continue;
           try {
+            const record = await journal.get(key);
+            if (!record) continue;
             const state = await resumeRecord(record);
             report.resumed += 1;
             if (state.status === 'completed') report.completed += 1;
@@ -404,17 +409,40 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
             else if (state.status === 'skipped') report.skipped += 1;
           } catch (error) {
             if (isActionError(error) && error.detail.code === 'LEASE_HELD') report.busy += 1;
-            else report.errors.push({ ...key, message: error instanceof Error ? error.message : String(error) });
+            else {
+              const code = isActionError(error) ? error.detail.code : undefined;
+              report.errors.push({ ...key, message: error instanceof Error ? error.message : String(error), ...(code ? { code } : {}) });
+            }
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 32) }, worker));
+      await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? EXECUTOR_DEFAULTS.resumeConcurrency) }, worker));
       return report;
     },
 
-    get(executionId, actionId) {
-      const record = journal.get({ executionId, actionId });
+    async get(executionId, actionId) {
+      const record = await journal.get({ executionId, actionId });
       return record ? stateOf(journal, record) : undefined;
+    },
+
+    async list(opts = {}) {
+      const statuses = opts.status === undefined ? undefined : typeof opts.status === 'string' ? [opts.status] : opts.status;
+      const page = await journal.listExecutions({
+        ...(statuses ? { statuses } : {}),
+        ...(opts.definitionId ? { definitionId: opts.definitionId } : {}),
+        ...(opts.search ? { search: opts.search } : {}),
+        limit: opts.limit ?? 50,
+        offset: opts.offset ?? 0,
+      });
+      return { executions: page.records.map(summaryOf), total: page.total };
+    },
+
+    async timeline(executionId, actionId) {
+      const key = { executionId, actionId };
+      const record = await journal.get(key);
+      if (!record) return undefined;
+      const [transitions, attempts, state] = await Promise.all([journal.listTransitions(key), journal.listAttempts(key), stateOf(journal, record)]);
+      return { summary: summaryOf(record), transitions, attempts, state: { ...state, status: statusOf(record.stateValue) } };
     },
 
     async cancel(executionId, actionId, reason) {
@@ -422,27 +450,14 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       const key = { executionId, actionId };
       const live = running.get(keyString(key));
       if (live) {
-        live.cancel(reason);
+        live.cancel.abort(reason);
         return live.promise;
       }
-      const record = journal.get(key);
-      if (!record) {
-        throw actionError('validation_failed', `No execution ${executionId} / ${actionId} is recorded in the journal.`, {
-          code: 'UNKNOWN_EXECUTION',
-          context: key,
-        });
-      }
+      const record = await journal.get(key);
+      if (!record) return unknownExecution(key);
       if (isTerminalStatus(record.status)) return record.result as ActionExecutionState;
-      // Dormant (crashed or waiting): end it without restoring the machine, which would re-run its effect.
-      acquire(key);
-      try {
-        const result = cancelDormant(journal, record, reason, clock.now());
-        await storeResult(key, result);
-        await deliverPendingEvents();
-        return result;
-      } finally {
-        journal.releaseLease(key, owner.id);
-      }
+      // Dormant (crashed, or waiting in a process that died): end it from the journal without re-running its effect.
+      return cancelDormant(record, reason);
     },
 
     on(listener) {
@@ -456,7 +471,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       if (closed) return;
       closed = true;
       await Promise.allSettled([...running.values()].map((entry) => entry.promise));
-      journal.close();
+      if (ownsJournal) await journal.close();
     },
   };
 }

@@ -4,7 +4,7 @@
  * listener threw on stays pending and is retried on the next delivery (the next execution, or start).
  */
 import type { Logger } from 'pino';
-import type { Journal } from '../../storage/sqlite/sqlite-journal.ts';
+import type { Journal } from '../../storage/journal.ts';
 import type { ActionExecutionState } from '../schemas/execution-state.ts';
 
 /** An event from the outbox, delivered after its transition committed (at least once). */
@@ -20,7 +20,7 @@ export type ExecutorEventListener = (event: ExecutorEvent) => void | Promise<voi
 export async function deliverOutbox(journal: Journal, listeners: ReadonlySet<ExecutorEventListener>, now: () => number, logger: Logger): Promise<number> {
   if (listeners.size === 0) return 0;
   let delivered = 0;
-  for (const event of journal.pendingOutbox(1000)) {
+  for (const event of await journal.pendingOutbox(1000)) {
     const message: ExecutorEvent = {
       id: event.id,
       type: event.type as ExecutorEvent['type'],
@@ -30,10 +30,10 @@ export async function deliverOutbox(journal: Journal, listeners: ReadonlySet<Exe
     };
     try {
       for (const listener of listeners) await listener(message);
-      journal.markDelivered(event.id, now());
+      await journal.markDelivered(event.id, now());
       delivered += 1;
     } catch (error) {
-      journal.recordDeliveryFailure(event.id, error instanceof Error ? error.message : String(error), now());
+      await journal.recordDeliveryFailure(event.id, error instanceof Error ? error.message : String(error), now());
       logger.warn({ executionId: event.executionId, actionId: event.actionId, eventId: event.id }, `event delivery failed; it stays in the outbox: ${String(error)}`);
     }
   }

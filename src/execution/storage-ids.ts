@@ -4,7 +4,7 @@
  * storage root.
  */
 import { createHash } from 'node:crypto';
-import type { ExecutionKey } from '../../storage/sqlite/sqlite-journal.ts';
+import type { ExecutionKey } from '../../storage/journal.ts';
 
 const SAFE = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -41,7 +41,7 @@ export type RetryDecision =
   | { retry: false; reason: string; refusedBecause: RetryRefusal; error: ErrorDetail };
 
 /** Methods whose repetition has the same effect as one request (RFC 9110 §9.2.2). */
-const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 function label(error: ErrorDetail): string {
   if (error.statusCode !== undefined) return `${error.statusCode} ${error.category}`;

@@ -1,428 +1,380 @@
 /**
- * The SQLite journal (DESIGN §6): every transition, HTTP attempt intent/outcome, lease, outbox event
- * and rate-limit bucket of every action execution. Each method is ONE synchronous better-sqlite3
- * transaction, so a crash leaves either all of a step or none of it, and nothing can interleave an
- * `await` between its reads and writes. Callers pass already-redacted data; this module stores what
- * it is given and never sees credentials.
+ * The SQLite journal backend (DESIGN §6), the embedded default: one file in WAL mode, one connection
+ * per process. better-sqlite3 is synchronous, so every unit of a group commit runs inside one
+ * IMMEDIATE transaction with no `await` in it, each unit under its own savepoint so one failing unit
+ * (a lost lease, a constraint) is undone alone while the others commit.
  */
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { hostname as osHostname } from 'node:os';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { ActionError, actionError, errorDetail, isActionError } from '../../src/failure/action-error.ts';
-import { decideLease, isProcessAlive as defaultIsProcessAlive } from '../lease.ts';
+import type {
+  AttemptRecord,
+  CommitResult,
+  ExecutionKey,
+  ExecutionPage,
+  ExecutionQuery,
+  ExecutionRecord,
+  Fence,
+  Journal,
+  JournalStats,
+  JournalWrite,
+  LeaseOwner,
+  LeaseResult,
+  OutboxRecord,
+  TransitionRecord,
+} from '../journal.ts';
+import { decideLease } from '../lease.ts';
+import { GroupCommitQueue, type UnitOutcome } from '../group-commit.ts';
+import { takeToken } from '../token-bucket.ts';
+import { leaseLostError, notFoundError, rateLimitConfigError } from '../journal-errors.ts';
+import { acquireOwnerLock, ownerLockDir, probeOwner, sweepOwnerLocks, type OwnerLock } from './owner-lock.ts';
 import { migrate } from './sqlite-migrations.ts';
 import { attemptFromRow, executionFromRow, outboxFromRow, toJson, transitionFromRow } from './sqlite-rows.ts';
 import { prepareJournalStatements, type JournalStatements } from './sqlite-statements.ts';
-import { takeToken } from '../token-bucket.ts';
 
-/** A durable execution's identity (DESIGN §4 "Identity"). */
-export interface ExecutionKey {
-  executionId: string;
-  actionId: string;
-}
-
-/** Mirrors ActionExecutionState.status; completed, failed and skipped are terminal. */
-export type ExecutionStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
-
-/** Who holds a lease: a per-executor id plus enough to tell whether the holder process still lives. */
-export interface LeaseOwner {
-  id: string;
-  pid: number;
-  host: string;
-}
-
-/** One `action_executions` row: the latest state of an execution and its lease. */
-export interface ExecutionRecord extends ExecutionKey {
-  requestHash: string;
-  request: unknown;
-  definition: unknown;
-  machineVersion: string;
-  status: ExecutionStatus;
-  stateValue: string;
-  snapshot: unknown;
-  attemptCount: number;
-  wakeAt: number | null;
-  /** null until a transition records one. */
-  result: unknown;
-  createdAt: number;
-  updatedAt: number;
-  /** The last holder, even when expired: compare `expiresAt` with the clock. */
-  lease: (LeaseOwner & { expiresAt: number }) | null;
-}
-
-/** One append-only `transitions` row; `seq` counts from 1 per execution. */
-export interface TransitionRecord {
-  seq: number;
-  from: string;
-  to: string;
-  event: string;
-  at: number;
-  snapshot: unknown;
-}
-
-/** One `http_attempts` row: the write-ahead record of a request (DESIGN §6 "Write-ahead rule"). */
-export interface AttemptRecord {
-  attempt: number;
-  idempotencyKey: string | null;
-  /** `in_flight` with no outcome after a crash means the request's fate is unknown. */
-  state: 'in_flight' | 'responded' | 'failed';
-  request: unknown;
-  /** null while in flight. */
-  outcome: unknown;
-  startedAt: number;
-  finishedAt: number | null;
-}
-
-/** One undelivered (or, from listOutbox, any) event of the outbox. */
-export interface OutboxRecord {
-  id: number;
-  executionId: string;
-  actionId: string;
-  type: string;
-  payload: unknown;
-  createdAt: number;
-  /** Delivery attempts so far, failed ones and the successful one. */
-  deliveries: number;
-  lastError: string | null;
-}
-
-/** Options of {@link openJournal}. */
-export interface JournalOptions {
+/** Options of {@link openSqliteJournal}. */
+export interface SqliteJournalOptions {
   /** How long a write waits for another process's write lock before failing. @default 5000 */
   busyTimeoutMs?: number;
-  /** Liveness probe for lease takeover; injected by tests. @default signal-0 probe of the pid */
-  isProcessAlive?: (pid: number) => boolean;
-  /** This machine's name, compared with a lease holder's host. @default os.hostname() */
-  hostname?: string;
+  /**
+   * `process`: survives a process crash (synchronous=NORMAL: commits reach the OS, the WAL is fsynced
+   * at checkpoints). `machine`: survives power loss (synchronous=FULL: every group commit fsyncs).
+   * @default 'process'
+   */
+  durability?: 'process' | 'machine';
+  /** Open an existing file for reading only (`list`, `show`): never creates a file. @default false */
+  readOnly?: boolean;
+  /** This journal's lease owner id. @default a random UUID */
+  ownerId?: string;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
-const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(['completed', 'failed', 'skipped']);
-
-/** Whether a status is final (completed, failed or skipped). */
-export function isTerminalStatus(status: ExecutionStatus): boolean {
-  return TERMINAL.has(status);
-}
 
 /**
  * Opens (creating if needed, with its directory) and migrates a journal file. ':memory:' gives a
  * private in-memory journal for tests. Fails with `state_inconsistent` naming the file when it cannot
  * be opened, is not a SQLite database, or was written by a newer build.
  */
-export function openJournal(path: string, opts: JournalOptions = {}): Journal {
+export function openSqliteJournal(path: string, opts: SqliteJournalOptions = {}): SqliteJournal {
   const inMemory = path === ':memory:' || path === '';
-  const file = inMemory ? path : resolve(path);
+  const file = inMemory ? ':memory:' : resolve(path);
   const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   let db: Database.Database | undefined;
   try {
-    if (!inMemory) mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file, { timeout: busyTimeoutMs });
-    db.pragma('journal_mode = WAL');
-    // WAL + synchronous=NORMAL: a commit is appended to the WAL without an fsync; the WAL is synced at
-    // checkpoints. That is fully durable against a crash of the *process* (the OS still holds the
-    // written pages) — our failure model: SIGKILL, OOM, a thrown error. It costs well under a
-    // millisecond per commit. FULL would also fsync every commit, which only adds durability against
-    // power loss or a kernel crash (the last commits could roll back, never corrupt), at ~10× the cost.
-    db.pragma('synchronous = NORMAL');
-    // A checkpoint (WAL copied into the database, both fsynced) runs inside whichever commit crosses
-    // this many WAL pages. SQLite's 1,000 means a checkpoint every ~200 transitions; 10,000 (~40 MB of
-    // WAL) makes them ten times rarer, and a page rewritten many times in between is copied once:
-    // ~75 → ~60 µs per transaction here (bench/, docs/benchmarks.md). A process crash still loses
-    // nothing; only NORMAL's power-loss window (commits since the last checkpoint) grows with it.
-    db.pragma('wal_autocheckpoint = 10000');
+    if (!inMemory && !opts.readOnly) mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file, { timeout: busyTimeoutMs, readonly: opts.readOnly ?? false, fileMustExist: opts.readOnly ?? false });
+    if (!opts.readOnly) {
+      db.pragma('journal_mode = WAL');
+      // See docs/storage.md "Durability modes": NORMAL is durable against a process crash (the OS
+      // holds the written pages); FULL adds an fsync per commit for power loss — per *group* commit here.
+      db.pragma(`synchronous = ${opts.durability === 'machine' ? 'FULL' : 'NORMAL'}`);
+      // A checkpoint runs inside whichever commit crosses this many WAL pages; 10,000 makes them ten
+      // times rarer than SQLite's default and a page rewritten many times in between is copied once.
+      db.pragma('wal_autocheckpoint = 10000');
+    }
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     db.pragma('foreign_keys = ON');
-    migrate(db, { file, now: Date.now() });
+    if (!opts.readOnly) migrate(db, { file, now: Date.now() });
   } catch (error) {
     db?.close();
     if (isActionError(error)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
-    const detail = errorDetail('state_inconsistent', `Cannot open the journal ${file}: ${reason}.`, {
-      code: 'JOURNAL_OPEN_FAILED',
+    const missing = opts.readOnly && (error as { code?: string }).code === 'SQLITE_CANTOPEN';
+    const detail = errorDetail('state_inconsistent', missing ? `No journal at ${file}: nothing has been recorded there.` : `Cannot open the journal ${file}: ${reason}.`, {
+      code: missing ? 'JOURNAL_NOT_FOUND' : 'JOURNAL_OPEN_FAILED',
       context: { file, reason },
-      suggestion: 'Check that the path is a writable file (not a directory) on a local disk and that it is an action-executor journal; pass a different --db path otherwise.',
+      suggestion: missing
+        ? 'Pass the --db path that execute used (default ./.action-executor/journal.db).'
+        : 'Check that the path is a writable file (not a directory) on a local disk and that it is an action-executor journal; pass a different --db path otherwise.',
     });
     throw new ActionError(detail, { cause: error });
   }
-  return new Journal(db, {
-    file,
-    host: opts.hostname ?? osHostname(),
-    isProcessAlive: opts.isProcessAlive ?? defaultIsProcessAlive,
-  });
+  return new SqliteJournal(db, { file, ownerId: opts.ownerId ?? randomUUID(), readOnly: opts.readOnly ?? false });
 }
 
-/**
- * The journal over one connection. Create it with {@link openJournal}; one instance per process is
- * enough (better-sqlite3 is synchronous), several processes may share the file.
- */
-export class Journal {
+/** The journal over one SQLite connection. Create it with {@link openSqliteJournal}. */
+export class SqliteJournal implements Journal {
+  readonly backend = 'sqlite' as const;
   /** The raw connection, for diagnostics and tests; write through the methods. */
   readonly db: Database.Database;
   /** Absolute path of the file (or ':memory:'). */
   readonly file: string;
-  private readonly host: string;
-  private readonly isProcessAlive: (pid: number) => boolean;
+  readonly owner: LeaseOwner;
+  readonly stats: JournalStats = { commits: 0, writes: 0 };
   private readonly sql: JournalStatements;
-  /** One cached wrapper: `runWrite.immediate(fn)` runs fn in BEGIN IMMEDIATE … COMMIT. */
-  private readonly runWrite: Database.Transaction<(fn: () => unknown) => unknown>;
-  private committed = 0;
+  private readonly queue: GroupCommitQueue<null>;
+  private readonly lockDir: string | null;
+  private readonly lock: OwnerLock | null;
+  private closed = false;
 
-  constructor(db: Database.Database, opts: { file: string; host: string; isProcessAlive: (pid: number) => boolean }) {
+  constructor(db: Database.Database, opts: { file: string; ownerId: string; readOnly: boolean }) {
     this.db = db;
     this.file = opts.file;
-    this.host = opts.host;
-    this.isProcessAlive = opts.isProcessAlive;
+    this.owner = { id: opts.ownerId, pid: process.pid, host: hostname() };
     this.sql = prepareJournalStatements(db);
-    this.runWrite = db.transaction((fn: () => unknown) => fn());
-  }
-
-  /**
-   * Write transactions this connection committed (every write method is exactly one). The benchmarks
-   * report it per action; it is also a cheap way to see that a code path does not write more than it should.
-   */
-  get transactionCount(): number {
-    return this.committed;
-  }
-
-  /** Closes the connection; the WAL is checkpointed by SQLite when the last connection closes. */
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
-
-  /**
-   * Runs `fn` as one IMMEDIATE transaction: the write lock is taken up front, so a read-then-write
-   * cannot fail half-way with SQLITE_BUSY when another process writes between the two.
-   */
-  private write<T>(operation: string, key: ExecutionKey | null, fn: () => T): T {
-    try {
-      const result = this.runWrite.immediate(fn) as T;
-      this.committed += 1;
-      return result;
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'SQLITE_BUSY') {
-        const where = key === null ? '' : ` for execution ${key.executionId} / action ${key.actionId}`;
-        throw actionError('state_inconsistent', `Journal ${this.file} stayed locked by another process during ${operation}${where}; nothing was written.`, {
-          code: 'JOURNAL_BUSY',
-          retryable: true,
-          context: { file: this.file, operation, ...(key ?? {}) },
-          suggestion: 'Another process is holding a long write transaction on the journal. Retry; if it persists, find the process holding the file open.',
-        });
-      }
-      throw error;
+    this.queue = new GroupCommitQueue<null>((units) => this.flush(units));
+    this.lockDir = opts.file === ':memory:' || opts.readOnly ? null : ownerLockDir(opts.file);
+    this.lock = this.lockDir === null ? null : acquireOwnerLock(this.lockDir, opts.ownerId);
+    if (this.lockDir !== null) {
+      const dir = this.lockDir;
+      sweepOwnerLocks(dir, (name) => this.sql.lockHoldsLeases.get(name) !== undefined);
     }
   }
 
-  private notFound(operation: string, key: ExecutionKey): never {
-    throw actionError('state_inconsistent', `${operation}: execution ${key.executionId} / action ${key.actionId} is not in the journal ${this.file}.`, {
-      code: 'EXECUTION_NOT_FOUND',
-      context: { file: this.file, executionId: key.executionId, actionId: key.actionId, operation },
-      suggestion: 'Create the execution (createExecution) before recording anything for it, and check that every process uses the same --db file.',
+  get location(): string {
+    return this.file;
+  }
+
+  /** Runs a batch in one IMMEDIATE transaction, each unit under a savepoint. */
+  private flush(units: readonly ((tx: null) => unknown)[]): UnitOutcome[] {
+    const outcomes: UnitOutcome[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const unit of units) {
+          this.db.exec('SAVEPOINT unit');
+          try {
+            outcomes.push({ ok: true, value: unit(null) });
+            this.db.exec('RELEASE unit');
+          } catch (error) {
+            this.db.exec('ROLLBACK TO unit');
+            this.db.exec('RELEASE unit');
+            outcomes.push({ ok: false, error });
+          }
+        }
+      }).immediate();
+    } catch (error) {
+      throw this.transactionError(error, units.length);
+    }
+    this.stats.commits += 1;
+    this.stats.writes += units.length;
+    return outcomes;
+  }
+
+  private transactionError(error: unknown, units: number): unknown {
+    if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') return error;
+    return actionError('state_inconsistent', `Journal ${this.file} stayed locked by another process; ${units} write(s) were not committed.`, {
+      code: 'JOURNAL_BUSY',
+      retryable: true,
+      context: { file: this.file },
+      suggestion: 'Another process is holding a long write transaction on the journal. Retry; if it persists, find the process holding the file open.',
     });
   }
 
-  /**
-   * Insert if absent (INSERT … ON CONFLICT DO NOTHING); returns the stored record either way, status
-   * `pending` when new. With `lease`, a newly created execution is leased to that owner in the same
-   * transaction (nobody else can have held it); an existing one is left alone — take its lease with
-   * acquireLease, which decides whether the current holder may be overruled.
-   */
-  createExecution(init: ExecutionKey & { requestHash: string; request: unknown; definition: unknown; machineVersion: string; stateValue: string; snapshot: unknown; now: number; lease?: { owner: LeaseOwner; ttlMs: number } }): { created: boolean; record: ExecutionRecord } {
-    const key: ExecutionKey = { executionId: init.executionId, actionId: init.actionId };
-    const params = {
-      execution_id: key.executionId,
-      action_id: key.actionId,
-      request_hash: init.requestHash,
-      request_json: toJson(init.request, 'request', key),
-      definition_json: toJson(init.definition, 'definition', key),
-      machine_version: init.machineVersion,
-      state_value: init.stateValue,
-      snapshot_json: toJson(init.snapshot, 'snapshot', key),
-      now: init.now,
-    };
-    return this.write('createExecution', key, () => {
-      const created = this.sql.insertExecution.run(params).changes === 1;
-      const lease = init.lease;
-      if (created && lease !== undefined) {
-        this.sql.setLease.run(lease.owner.id, lease.owner.pid, lease.owner.host, init.now + lease.ttlMs, key.executionId, key.actionId);
+  private write<T>(apply: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error(`the journal ${this.file} is closed`));
+    return this.queue.submit(apply);
+  }
+
+  private requireFence(key: ExecutionKey, fence: Fence): void {
+    const row = this.sql.fence.get(key.executionId, key.actionId);
+    if (row === undefined) notFoundError(this.file, 'commit', key);
+    if (row.lease_owner_id !== fence.ownerId || row.lease_epoch !== fence.epoch) throw leaseLostError(this.file, key, fence);
+  }
+
+  commit(key: ExecutionKey, writes: readonly JournalWrite[], fence: Fence | null, now: number): Promise<CommitResult> {
+    // Serialize outside the transaction, so a value with no JSON form fails before anything is queued.
+    const prepared = writes.map((write) => this.prepareWrite(key, write));
+    return this.write(() => {
+      const result: CommitResult = {};
+      let effective = fence;
+      let rest = prepared;
+      const first = prepared[0];
+      if (first?.type === 'create') {
+        result.created = this.sql.insertExecution.run({ ...first.params, now }).changes === 1;
+        if (result.created && first.leaseTtlMs !== undefined) {
+          const leased = this.sql.setLease.get(this.owner.id, this.owner.pid, this.owner.host, this.lock?.name ?? null, now + first.leaseTtlMs, key.executionId, key.actionId);
+          effective = { ownerId: this.owner.id, epoch: leased?.lease_epoch ?? 0 };
+          result.fence = effective;
+        }
+        rest = prepared.slice(1);
+      } else if (fence) {
+        this.requireFence(key, fence);
+      } else if (this.sql.fence.get(key.executionId, key.actionId) === undefined) {
+        notFoundError(this.file, 'commit', key);
       }
-      const row = this.sql.selectExecution.get(key.executionId, key.actionId);
-      if (row === undefined) return this.notFound('createExecution', key);
-      return { created, record: executionFromRow(row) };
+      if (result.created !== false) {
+        for (const write of rest) {
+          if (write.type === 'create') throw new Error('a create write must come first in its commit');
+          this.applyWrite(key, write, effective, now);
+        }
+      }
+      if (first?.type === 'create') {
+        const record = this.getSync(key);
+        if (record) result.record = record;
+      }
+      return result;
     });
   }
 
-  /** The execution's latest state, or undefined when it was never created. */
-  get(key: ExecutionKey): ExecutionRecord | undefined {
+  private prepareWrite(key: ExecutionKey, write: JournalWrite) {
+    switch (write.type) {
+      case 'create':
+        return {
+          type: 'create' as const,
+          leaseTtlMs: write.leaseTtlMs,
+          params: {
+            execution_id: key.executionId,
+            action_id: key.actionId,
+            request_hash: write.requestHash,
+            request_json: toJson(write.request, 'request', key),
+            definition_json: toJson(write.definition, 'definition', key),
+            machine_version: write.machineVersion,
+            state_value: write.stateValue,
+            snapshot_json: toJson(write.snapshot, 'snapshot', key),
+            definition_id: write.definitionId,
+          },
+        };
+      case 'transition':
+        return {
+          ...write,
+          snapshotJson: toJson(write.snapshot, 'snapshot', key),
+          eventJson: write.data === undefined || write.data === null ? null : toJson(write.data, `data of event ${write.event}`, key),
+          resultJson: write.result === undefined || write.result === null ? null : toJson(write.result, 'result', key),
+          payloadJson: write.outbox === undefined ? null : toJson(write.outbox.payload, `outbox payload (${write.outbox.type})`, key),
+        };
+      case 'beginAttempt':
+        return { ...write, requestJson: toJson(write.request, `request of attempt ${write.attempt}`, key) };
+      case 'finishAttempt':
+        return { ...write, outcomeJson: toJson(write.outcome, `outcome of attempt ${write.attempt}`, key) };
+    }
+  }
+
+  private applyWrite(key: ExecutionKey, write: Exclude<ReturnType<SqliteJournal['prepareWrite']>, { type: 'create' }>, fence: Fence | null, now: number): void {
+    const { executionId, actionId } = key;
+    switch (write.type) {
+      case 'transition': {
+        const base = this.sql.transitionBase.get(executionId, actionId);
+        if (base === undefined) return notFoundError(this.file, `transition ${write.from} → ${write.to}`, key);
+        const update = {
+          execution_id: executionId,
+          action_id: actionId,
+          state_value: write.stateValue,
+          snapshot_json: write.snapshotJson,
+          attempt_count: write.attemptCount,
+          wake_at: write.wakeAt,
+          set_result: write.result !== undefined ? (1 as const) : (0 as const),
+          result_json: write.resultJson,
+          now,
+        };
+        if (base.status === write.status) this.sql.updateStateSameStatus.run(update);
+        else this.sql.updateState.run({ ...update, status: write.status });
+        this.sql.insertTransition.run(executionId, actionId, base.seq, write.from, write.to, write.event, write.eventJson, write.snapshotJson, write.at ?? now);
+        if (write.outbox !== undefined && write.payloadJson !== null) this.sql.insertOutbox.run(executionId, actionId, write.outbox.type, write.payloadJson, now);
+        if (write.releaseLease && fence) this.sql.releaseLease.run(executionId, actionId, fence.ownerId, fence.epoch);
+        return;
+      }
+      case 'beginAttempt': {
+        const existing = this.sql.selectAttempt.get(executionId, actionId, write.attempt);
+        if (existing?.state === 'in_flight') return;
+        if (existing !== undefined) {
+          throw actionError('state_inconsistent', `Attempt ${write.attempt} of execution ${executionId} / action ${actionId} already finished (${existing.state}); refusing to start it again, which would send a request whose outcome is already recorded.`, {
+            code: 'ATTEMPT_ALREADY_FINISHED',
+            context: { executionId, actionId, attempt: String(write.attempt), state: existing.state },
+            suggestion: 'Feed the recorded outcome (getAttempt) to the machine instead, or begin attempt number attemptCount + 1.',
+          });
+        }
+        this.sql.insertAttempt.run(executionId, actionId, write.attempt, write.idempotencyKey, write.requestJson, now);
+        return;
+      }
+      case 'finishAttempt': {
+        if (this.sql.finishAttempt.run(write.state, write.outcomeJson, now, executionId, actionId, write.attempt).changes === 1) return;
+        if (this.sql.selectAttempt.get(executionId, actionId, write.attempt) !== undefined) return;
+        throw actionError('state_inconsistent', `Cannot record the outcome of attempt ${write.attempt} of execution ${executionId} / action ${actionId}: it was never begun, so its request intent is not in the journal.`, {
+          code: 'ATTEMPT_NOT_STARTED',
+          context: { executionId, actionId, attempt: String(write.attempt) },
+          suggestion: 'Commit a beginAttempt write before sending the request (write-ahead rule, DESIGN §6).',
+        });
+      }
+    }
+  }
+
+  private getSync(key: ExecutionKey): ExecutionRecord | undefined {
     const row = this.sql.selectExecution.get(key.executionId, key.actionId);
     return row === undefined ? undefined : executionFromRow(row);
   }
 
-  /**
-   * ONE transaction: append a transitions row (seq = previous + 1), update the execution row, insert
-   * the outbox event if given. Returns seq. `result` absent keeps the stored result; `null` clears it.
-   * `releaseLeaseOf` gives up that owner's lease in the same transaction (a terminal transition: the
-   * execution needs no writer any more), saving a transaction of its own.
-   */
-  recordTransition(
-    key: ExecutionKey,
-    t: { from: string; to: string; event: string; snapshot: unknown; stateValue: string; status: ExecutionStatus; attemptCount: number; wakeAt: number | null; result?: unknown; outbox?: { type: string; payload: unknown }; releaseLeaseOf?: string; now: number },
-  ): number {
-    const snapshotJson = toJson(t.snapshot, 'snapshot', key);
-    const hasResult = t.result !== undefined;
-    const resultJson = hasResult && t.result !== null ? toJson(t.result, 'result', key) : null;
-    const payloadJson = t.outbox === undefined ? null : toJson(t.outbox.payload, `outbox payload (${t.outbox.type})`, key);
-    return this.write('recordTransition', key, () => {
-      const base = this.sql.transitionBase.get(key.executionId, key.actionId);
-      if (base === undefined) return this.notFound(`recordTransition ${t.from} → ${t.to}`, key);
-      const seq = base.seq;
-      const update = {
-        execution_id: key.executionId,
-        action_id: key.actionId,
-        state_value: t.stateValue,
-        snapshot_json: snapshotJson,
-        attempt_count: t.attemptCount,
-        wake_at: t.wakeAt,
-        set_result: hasResult ? (1 as const) : (0 as const),
-        result_json: resultJson,
-        now: t.now,
-      };
-      if (base.status === t.status) this.sql.updateStateSameStatus.run(update);
-      else this.sql.updateState.run({ ...update, status: t.status });
-      this.sql.insertTransition.run(key.executionId, key.actionId, seq, t.from, t.to, t.event, snapshotJson, t.now);
-      if (t.outbox !== undefined && payloadJson !== null) {
-        this.sql.insertOutbox.run(key.executionId, key.actionId, t.outbox.type, payloadJson, t.now);
-      }
-      if (t.releaseLeaseOf !== undefined) this.sql.releaseLease.run(key.executionId, key.actionId, t.releaseLeaseOf);
-      return seq;
-    });
+  async get(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
+    return this.getSync(key);
   }
 
-  /**
-   * Write-ahead: commit the intent (in_flight) before the request is sent. Re-calling for an existing
-   * in_flight attempt is a no-op (the first intent stays). Calling it for an attempt that already has
-   * an outcome throws `ATTEMPT_ALREADY_FINISHED`: that would re-send a request whose answer is known.
-   */
-  beginAttempt(key: ExecutionKey, a: { attempt: number; idempotencyKey: string | null; request: unknown; now: number }): void {
-    const requestJson = toJson(a.request, `request of attempt ${a.attempt}`, key);
-    this.write('beginAttempt', key, () => {
-      const existing = this.sql.selectAttempt.get(key.executionId, key.actionId, a.attempt);
-      if (existing?.state === 'in_flight') return;
-      if (existing !== undefined) {
-        throw actionError('state_inconsistent', `Attempt ${a.attempt} of execution ${key.executionId} / action ${key.actionId} already finished (${existing.state}); refusing to start it again, which would send a request whose outcome is already recorded.`, {
-          code: 'ATTEMPT_ALREADY_FINISHED',
-          context: { executionId: key.executionId, actionId: key.actionId, attempt: String(a.attempt), state: existing.state },
-          suggestion: 'Feed the recorded outcome (getAttempt) to the machine instead, or begin attempt number attemptCount + 1.',
-        });
-      }
-      if (this.sql.selectExecution.get(key.executionId, key.actionId) === undefined) this.notFound('beginAttempt', key);
-      this.sql.insertAttempt.run(key.executionId, key.actionId, a.attempt, a.idempotencyKey, requestJson, a.now);
-    });
+  async listExecutions(query: ExecutionQuery = {}): Promise<ExecutionPage> {
+    const params = {
+      execution_id: query.executionId ?? null,
+      search: query.search ? `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null,
+      statuses: query.statuses === undefined ? null : JSON.stringify(query.statuses),
+      definition_id: query.definitionId ?? null,
+      limit: query.limit ?? -1,
+      offset: query.offset ?? 0,
+    };
+    const rows = (query.order === 'oldest' ? this.sql.listOldest : this.sql.listNewest).all(params);
+    const total = query.limit === undefined && (query.offset ?? 0) === 0 ? rows.length : (this.sql.countExecutions.get(params)?.total ?? 0);
+    return { records: rows.map(executionFromRow), total };
   }
 
-  /**
-   * Commit the outcome after the request. Returns true when recorded; false when the attempt already
-   * had an outcome (the first one stays — it is what the machine may already have acted on). Throws
-   * `ATTEMPT_NOT_STARTED` for an attempt never begun: its intent was never journaled.
-   */
-  finishAttempt(key: ExecutionKey, attempt: number, r: { state: 'responded' | 'failed'; outcome: unknown; now: number }): boolean {
-    const outcomeJson = toJson(r.outcome, `outcome of attempt ${attempt}`, key);
-    return this.write('finishAttempt', key, () => {
-      if (this.sql.finishAttempt.run(r.state, outcomeJson, r.now, key.executionId, key.actionId, attempt).changes === 1) return true;
-      if (this.sql.selectAttempt.get(key.executionId, key.actionId, attempt) !== undefined) return false;
-      throw actionError('state_inconsistent', `Cannot record the outcome of attempt ${attempt} of execution ${key.executionId} / action ${key.actionId}: it was never begun, so its request intent is not in the journal.`, {
-        code: 'ATTEMPT_NOT_STARTED',
-        context: { executionId: key.executionId, actionId: key.actionId, attempt: String(attempt) },
-        suggestion: 'Call beginAttempt before sending the request (write-ahead rule, DESIGN §6).',
-      });
-    });
+  async listUnfinished(limit = -1): Promise<ExecutionKey[]> {
+    return this.sql.listUnfinished.all(limit).map((row) => ({ executionId: row.execution_id, actionId: row.action_id }));
   }
 
-  /** One attempt's record, or undefined when it was never begun. */
-  getAttempt(key: ExecutionKey, attempt: number): AttemptRecord | undefined {
+  async listTransitions(key: ExecutionKey): Promise<TransitionRecord[]> {
+    return this.sql.listTransitions.all(key.executionId, key.actionId).map((row) => transitionFromRow(row, key));
+  }
+
+  async getAttempt(key: ExecutionKey, attempt: number): Promise<AttemptRecord | undefined> {
     const row = this.sql.selectAttempt.get(key.executionId, key.actionId, attempt);
     return row === undefined ? undefined : attemptFromRow(row, key);
   }
 
-  /** Every attempt of an execution, by attempt number. */
-  listAttempts(key: ExecutionKey): AttemptRecord[] {
+  async listAttempts(key: ExecutionKey): Promise<AttemptRecord[]> {
     return this.sql.listAttempts.all(key.executionId, key.actionId).map((row) => attemptFromRow(row, key));
   }
 
-  /** The transition history of an execution, by seq. */
-  listTransitions(key: ExecutionKey): TransitionRecord[] {
-    return this.sql.listTransitions.all(key.executionId, key.actionId).map((row) => transitionFromRow(row, key));
-  }
-
-  /** Executions, oldest first, optionally of one executionId and/or some statuses. */
-  listExecutions(opts: { executionId?: string; statuses?: ExecutionStatus[]; limit?: number } = {}): ExecutionRecord[] {
-    return this.sql.listExecutions
-      .all({ execution_id: opts.executionId ?? null, statuses: opts.statuses === undefined ? null : JSON.stringify(opts.statuses), limit: opts.limit ?? -1 })
-      .map(executionFromRow);
-  }
-
-  /** Keys of every execution not in a terminal status (completed/failed/skipped), oldest first. */
-  listUnfinished(limit = -1): ExecutionKey[] {
-    return this.sql.listUnfinished.all(limit).map((row) => ({ executionId: row.execution_id, actionId: row.action_id }));
-  }
-
-  /** Takes the lease if free, expired, already ours, or held by a provably dead process (same host, pid not alive). */
-  acquireLease(key: ExecutionKey, owner: LeaseOwner, now: number, ttlMs: number): { acquired: true; tookOverFrom?: LeaseOwner } | { acquired: false; heldBy: LeaseOwner; expiresAt: number } {
-    return this.write('acquireLease', key, () => {
-      const row = this.sql.selectExecution.get(key.executionId, key.actionId);
-      if (row === undefined) return this.notFound('acquireLease', key);
-      const current = executionFromRow(row).lease;
-      const decision = decideLease(current, owner, now, { host: this.host, isProcessAlive: this.isProcessAlive });
+  acquireLease(key: ExecutionKey, now: number, ttlMs: number): Promise<LeaseResult> {
+    return this.write((): LeaseResult => {
+      const record = this.getSync(key);
+      if (record === undefined) return notFoundError(this.file, 'acquireLease', key);
+      const lockName = record.lease ? (this.sql.fence.get(key.executionId, key.actionId)?.lease_owner_lock ?? null) : null;
+      const decision = decideLease(record.lease, this.owner.id, now, () => (this.lockDir && lockName ? probeOwner(this.lockDir, lockName) : 'unknown'));
       if (!decision.take) return { acquired: false, heldBy: decision.heldBy, expiresAt: decision.expiresAt };
-      this.sql.setLease.run(owner.id, owner.pid, owner.host, now + ttlMs, key.executionId, key.actionId);
-      return decision.tookOverFrom === undefined ? { acquired: true } : { acquired: true, tookOverFrom: decision.tookOverFrom };
+      const leased = this.sql.setLease.get(this.owner.id, this.owner.pid, this.owner.host, this.lock?.name ?? null, now + ttlMs, key.executionId, key.actionId);
+      const fence = { ownerId: this.owner.id, epoch: leased?.lease_epoch ?? 0 };
+      return decision.tookOverFrom === undefined ? { acquired: true, fence } : { acquired: true, fence, tookOverFrom: decision.tookOverFrom, ...(decision.reason ? { reason: decision.reason } : {}) };
     });
   }
 
-  /** Extends our lease to now + ttl. False when it is no longer ours (taken over): stop driving the execution. */
-  renewLease(key: ExecutionKey, ownerId: string, now: number, ttlMs: number): boolean {
-    return this.write('renewLease', key, () => this.sql.renewLease.run(now + ttlMs, key.executionId, key.actionId, ownerId).changes === 1);
+  renewLease(key: ExecutionKey, fence: Fence, now: number, ttlMs: number): Promise<boolean> {
+    return this.write(() => this.sql.renewLease.run(now + ttlMs, key.executionId, key.actionId, fence.ownerId, fence.epoch).changes === 1);
   }
 
-  /** Gives the lease up if we hold it; a no-op otherwise, so it is safe in `finally`. */
-  releaseLease(key: ExecutionKey, ownerId: string): void {
-    this.write('releaseLease', key, () => this.sql.releaseLease.run(key.executionId, key.actionId, ownerId));
+  releaseLease(key: ExecutionKey, fence: Fence): Promise<void> {
+    return this.write(() => void this.sql.releaseLease.run(key.executionId, key.actionId, fence.ownerId, fence.epoch));
   }
 
-  /** Undelivered outbox events, oldest first (at-least-once delivery re-reads them on every start). */
-  pendingOutbox(limit = 100): OutboxRecord[] {
+  async pendingOutbox(limit = 100): Promise<OutboxRecord[]> {
     return this.sql.pendingOutbox.all(limit).map(outboxFromRow);
   }
 
-  /** Every outbox event of one execution, delivered or not, with its delivery time. */
-  listOutbox(key: ExecutionKey): (OutboxRecord & { deliveredAt: number | null })[] {
+  async listOutbox(key: ExecutionKey): Promise<OutboxRecord[]> {
     return this.sql.listOutbox.all(key.executionId, key.actionId).map(outboxFromRow);
   }
 
-  /** Marks an event delivered; a second call (another process delivered it too) changes nothing. */
-  markDelivered(id: number, now: number): void {
-    this.write('markDelivered', null, () => this.sql.markDelivered.run(now, now, id));
+  markDelivered(id: number, now: number): Promise<void> {
+    return this.write(() => void this.sql.markDelivered.run(now, now, id));
   }
 
-  /** Counts a failed delivery and keeps its (caller-redacted) error; the event stays pending. */
-  recordDeliveryFailure(id: number, error: string, now: number): void {
-    this.write('recordDeliveryFailure', null, () => this.sql.deliveryFailure.run(error, now, id));
+  recordDeliveryFailure(id: number, error: string, now: number): Promise<void> {
+    return this.write(() => void this.sql.deliveryFailure.run(error, now, id));
   }
 
-  /** Durable token bucket (capacity = requests, refilled continuously at requests/window). */
-  takeRateToken(bucket: string, capacity: number, windowMs: number, now: number): { granted: true } | { granted: false; waitMs: number } {
-    if (!Number.isFinite(capacity) || capacity <= 0 || !Number.isFinite(windowMs)) {
-      throw actionError('validation_failed', `Rate limit bucket "${bucket}" has capacity ${capacity} per ${windowMs} ms; capacity must be a positive number and the window a finite number of milliseconds.`, {
-        code: 'INVALID_RATE_LIMIT',
-        context: { bucket, capacity: String(capacity), windowMs: String(windowMs) },
-        suggestion: 'Fix rateLimit.requests (a positive integer) and rateLimit.window (milliseconds) in the action definition.',
-      });
-    }
-    return this.write('takeRateToken', null, () => {
+  takeRateToken(bucket: string, capacity: number, windowMs: number, now: number): Promise<{ granted: true } | { granted: false; waitMs: number }> {
+    if (!Number.isFinite(capacity) || capacity <= 0 || !Number.isFinite(windowMs)) return Promise.reject(rateLimitConfigError(bucket, capacity, windowMs));
+    return this.write(() => {
       const row = this.sql.selectBucket.get(bucket);
       const taken = takeToken(row === undefined ? undefined : { tokens: row.tokens, updatedAt: row.updated_at }, capacity, windowMs, now);
       this.sql.upsertBucket.run(bucket, taken.state.tokens, taken.state.updatedAt);
-      return taken.granted ? { granted: true } : { granted: false, waitMs: taken.waitMs };
+      return taken.granted ? { granted: true as const } : { granted: false as const, waitMs: taken.waitMs };
     });
   }
 
@@ -430,5 +382,13 @@ export class Journal {
   integrityCheck(): string {
     const rows = this.db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[];
     return rows.map((row) => row.integrity_check).join('\n');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue.drain();
+    this.closed = true;
+    if (this.db.open) this.db.close();
+    this.lock?.release();
   }
 }

@@ -105,6 +105,22 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'fenced_leases_events_definitions',
+    // Lease epochs fence out a previous holder's writes; lease_owner_lock names the OS lock that proves
+    // the holder alive; event_json keeps each event's payload and observed facts (replay);
+    // definition_id lets lists filter by definition without parsing request_json.
+    up: `
+      ALTER TABLE action_executions ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE action_executions ADD COLUMN lease_owner_lock TEXT;
+      ALTER TABLE action_executions ADD COLUMN definition_id TEXT NOT NULL DEFAULT '';
+      UPDATE action_executions SET definition_id = COALESCE(json_extract(request_json, '$.action.actionDefinitionId'), '');
+      ALTER TABLE transitions ADD COLUMN event_json TEXT;
+      CREATE INDEX action_executions_by_created ON action_executions (created_at);
+      CREATE INDEX action_executions_by_lease_lock ON action_executions (lease_owner_lock) WHERE lease_owner_lock IS NOT NULL;
+    `,
+  },
 ];
 
 interface AppliedRow {

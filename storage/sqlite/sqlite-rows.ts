@@ -1,9 +1,9 @@
 /**
- * Row shapes of the journal tables and their conversion to the records the journal returns. Kept
- * apart from the Journal class so the SQL-facing names (snake_case, *_json TEXT) stay in one place.
+ * Row shapes of the SQLite journal tables and their conversion to the records the journal returns.
+ * Kept apart from the SqliteJournal class so the SQL-facing names (snake_case, *_json TEXT) stay in one place.
  */
 import { actionError } from '../../src/failure/action-error.ts';
-import type { AttemptRecord, ExecutionKey, ExecutionRecord, ExecutionStatus, OutboxRecord, TransitionRecord } from './sqlite-journal.ts';
+import type { AttemptRecord, ExecutionKey, ExecutionRecord, ExecutionStatus, OutboxRecord, TransitionRecord } from '../journal.ts';
 
 /** `action_executions` as SQLite returns it. */
 export interface ExecutionRow {
@@ -25,6 +25,9 @@ export interface ExecutionRow {
   lease_owner_pid: number | null;
   lease_owner_host: string | null;
   lease_expires_at: number | null;
+  lease_epoch: number;
+  lease_owner_lock: string | null;
+  definition_id: string;
 }
 
 /** `transitions` as SQLite returns it. */
@@ -33,6 +36,7 @@ export interface TransitionRow {
   from_state: string;
   to_state: string;
   event: string;
+  event_json: string | null;
   snapshot_json: string;
   at: number;
 }
@@ -95,6 +99,7 @@ export function executionFromRow(row: ExecutionRow): ExecutionRecord {
   const key = { executionId: row.execution_id, actionId: row.action_id };
   return {
     ...key,
+    definitionId: row.definition_id,
     requestHash: row.request_hash,
     request: fromJson(row.request_json, 'action_executions.request_json', key),
     definition: fromJson(row.definition_json, 'action_executions.definition_json', key),
@@ -110,13 +115,21 @@ export function executionFromRow(row: ExecutionRow): ExecutionRecord {
     lease:
       row.lease_owner_id === null || row.lease_expires_at === null
         ? null
-        : { id: row.lease_owner_id, pid: row.lease_owner_pid ?? 0, host: row.lease_owner_host ?? '', expiresAt: row.lease_expires_at },
+        : { id: row.lease_owner_id, pid: row.lease_owner_pid ?? 0, host: row.lease_owner_host ?? '', epoch: row.lease_epoch, expiresAt: row.lease_expires_at },
   };
 }
 
 /** Record view of a `transitions` row. */
 export function transitionFromRow(row: TransitionRow, key: ExecutionKey): TransitionRecord {
-  return { seq: row.seq, from: row.from_state, to: row.to_state, event: row.event, at: row.at, snapshot: fromJson(row.snapshot_json, 'transitions.snapshot_json', key) };
+  return {
+    seq: row.seq,
+    from: row.from_state,
+    to: row.to_state,
+    event: row.event,
+    data: row.event_json === null ? null : fromJson(row.event_json, 'transitions.event_json', key),
+    at: row.at,
+    snapshot: fromJson(row.snapshot_json, 'transitions.snapshot_json', key),
+  };
 }
 
 /** Record view of an `http_attempts` row. */
@@ -133,7 +146,7 @@ export function attemptFromRow(row: AttemptRow, key: ExecutionKey): AttemptRecor
 }
 
 /** Record view of an `outbox` row. */
-export function outboxFromRow(row: OutboxRow): OutboxRecord & { deliveredAt: number | null } {
+export function outboxFromRow(row: OutboxRow): OutboxRecord {
   const key = { executionId: row.execution_id, actionId: row.action_id };
   return {
     id: row.id,

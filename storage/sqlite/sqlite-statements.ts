@@ -17,6 +17,7 @@ export interface InsertExecutionParams {
   machine_version: string;
   state_value: string;
   snapshot_json: string;
+  definition_id: string;
   now: number;
 }
 
@@ -38,26 +39,35 @@ export interface UpdateStateParams {
 /** Named parameters of the execution listing; null means "no filter", limit -1 means "no limit". */
 export interface ListExecutionsParams {
   execution_id: string | null;
+  /** A LIKE pattern (already escaped) matched against execution_id. */
+  search: string | null;
   statuses: string | null;
+  definition_id: string | null;
   limit: number;
+  offset: number;
 }
+
+const LIST_FILTER = `
+      WHERE (@execution_id IS NULL OR execution_id = @execution_id)
+        AND (@search IS NULL OR execution_id LIKE @search ESCAPE '\\')
+        AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
+        AND (@definition_id IS NULL OR definition_id = @definition_id)`;
 
 /** Prepares the journal's statements on one connection. */
 export function prepareJournalStatements(db: Database.Database) {
   return {
     insertExecution: db.prepare<InsertExecutionParams>(`
       INSERT INTO action_executions (execution_id, action_id, request_hash, request_json, definition_json,
-        machine_version, status, state_value, snapshot_json, attempt_count, created_at, updated_at)
+        machine_version, status, state_value, snapshot_json, attempt_count, definition_id, created_at, updated_at)
       VALUES (@execution_id, @action_id, @request_hash, @request_json, @definition_json,
-        @machine_version, 'pending', @state_value, @snapshot_json, 0, @now, @now)
+        @machine_version, 'pending', @state_value, @snapshot_json, 0, @definition_id, @now, @now)
       ON CONFLICT (execution_id, action_id) DO NOTHING`),
     selectExecution: db.prepare<Key, ExecutionRow>('SELECT * FROM action_executions WHERE execution_id = ? AND action_id = ?'),
-    listExecutions: db.prepare<ListExecutionsParams, ExecutionRow>(`
-      SELECT * FROM action_executions
-      WHERE (@execution_id IS NULL OR execution_id = @execution_id)
-        AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
-      ORDER BY created_at, rowid
-      LIMIT @limit`),
+    listNewest: db.prepare<ListExecutionsParams, ExecutionRow>(`SELECT * FROM action_executions ${LIST_FILTER}
+      ORDER BY created_at DESC, rowid DESC LIMIT @limit OFFSET @offset`),
+    listOldest: db.prepare<ListExecutionsParams, ExecutionRow>(`SELECT * FROM action_executions ${LIST_FILTER}
+      ORDER BY created_at, rowid LIMIT @limit OFFSET @offset`),
+    countExecutions: db.prepare<ListExecutionsParams, { total: number }>(`SELECT count(*) AS total FROM action_executions ${LIST_FILTER}`),
     listUnfinished: db.prepare<[limit: number], { execution_id: string; action_id: string }>(`
       SELECT execution_id, action_id FROM action_executions
       WHERE status IN ('pending', 'running')
@@ -85,10 +95,10 @@ export function prepareJournalStatements(db: Database.Database) {
       SELECT status, (SELECT COALESCE(MAX(seq), 0) + 1 FROM transitions t
                       WHERE t.execution_id = e.execution_id AND t.action_id = e.action_id) AS seq
       FROM action_executions e WHERE execution_id = ? AND action_id = ?`),
-    insertTransition: db.prepare<[...Key, seq: number, from: string, to: string, event: string, snapshotJson: string, at: number]>(`
-      INSERT INTO transitions (execution_id, action_id, seq, from_state, to_state, event, snapshot_json, at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-    listTransitions: db.prepare<Key, TransitionRow>('SELECT seq, from_state, to_state, event, snapshot_json, at FROM transitions WHERE execution_id = ? AND action_id = ? ORDER BY seq'),
+    insertTransition: db.prepare<[...Key, seq: number, from: string, to: string, event: string, eventJson: string | null, snapshotJson: string, at: number]>(`
+      INSERT INTO transitions (execution_id, action_id, seq, from_state, to_state, event, event_json, snapshot_json, at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    listTransitions: db.prepare<Key, TransitionRow>('SELECT seq, from_state, to_state, event, event_json, snapshot_json, at FROM transitions WHERE execution_id = ? AND action_id = ? ORDER BY seq'),
 
     selectAttempt: db.prepare<[...Key, attempt: number], AttemptRow>(`
       SELECT attempt, idempotency_key, state, request_json, outcome_json, started_at, finished_at
@@ -103,15 +113,24 @@ export function prepareJournalStatements(db: Database.Database) {
       UPDATE http_attempts SET state = ?, outcome_json = ?, finished_at = ?
       WHERE execution_id = ? AND action_id = ? AND attempt = ? AND state = 'in_flight'`),
 
-    setLease: db.prepare<[ownerId: string, pid: number, host: string, expiresAt: number, ...Key]>(`
-      UPDATE action_executions SET lease_owner_id = ?, lease_owner_pid = ?, lease_owner_host = ?, lease_expires_at = ?
-      WHERE execution_id = ? AND action_id = ?`),
-    renewLease: db.prepare<[expiresAt: number, ...Key, ownerId: string]>(`
+    /** Takes the lease and bumps its epoch (which fences out the previous holder); returns the new epoch. */
+    setLease: db.prepare<[ownerId: string, pid: number, host: string, lock: string | null, expiresAt: number, ...Key], { lease_epoch: number }>(`
+      UPDATE action_executions SET lease_owner_id = ?, lease_owner_pid = ?, lease_owner_host = ?, lease_owner_lock = ?,
+        lease_expires_at = ?, lease_epoch = lease_epoch + 1
+      WHERE execution_id = ? AND action_id = ? RETURNING lease_epoch`),
+    /** The fence check: does this owner still hold this epoch of the lease? */
+    fence: db.prepare<[...Key], { lease_owner_id: string | null; lease_epoch: number; lease_owner_lock: string | null }>(
+      'SELECT lease_owner_id, lease_epoch, lease_owner_lock FROM action_executions WHERE execution_id = ? AND action_id = ?',
+    ),
+    renewLease: db.prepare<[expiresAt: number, ...Key, ownerId: string, epoch: number]>(`
       UPDATE action_executions SET lease_expires_at = ?
-      WHERE execution_id = ? AND action_id = ? AND lease_owner_id = ?`),
-    releaseLease: db.prepare<[...Key, ownerId: string]>(`
-      UPDATE action_executions SET lease_owner_id = NULL, lease_owner_pid = NULL, lease_owner_host = NULL, lease_expires_at = NULL
-      WHERE execution_id = ? AND action_id = ? AND lease_owner_id = ?`),
+      WHERE execution_id = ? AND action_id = ? AND lease_owner_id = ? AND lease_epoch = ?`),
+    releaseLease: db.prepare<[...Key, ownerId: string, epoch: number]>(`
+      UPDATE action_executions SET lease_owner_id = NULL, lease_owner_pid = NULL, lease_owner_host = NULL,
+        lease_owner_lock = NULL, lease_expires_at = NULL
+      WHERE execution_id = ? AND action_id = ? AND lease_owner_id = ? AND lease_epoch = ?`),
+    /** Whether an owner lock is still named by any lease (its file may be swept when not). */
+    lockHoldsLeases: db.prepare<[lock: string], { n: number }>('SELECT 1 AS n FROM action_executions WHERE lease_owner_lock = ? LIMIT 1'),
 
     insertOutbox: db.prepare<[...Key, type: string, payloadJson: string, now: number]>(`
       INSERT INTO outbox (execution_id, action_id, type, payload_json, created_at) VALUES (?, ?, ?, ?, ?)`),

@@ -5,20 +5,23 @@
  * `transition:backingOff`, `attempt:begun`), AE_KILL_NTH (which occurrence, default 1).
  */
 import { createActionExecutor } from '../../src/execution/executor.ts';
+import { withTestHooks } from '../../src/execution/test-hooks.ts';
 
 const env = process.env;
 const killAt = env['AE_KILL_AT'];
 const nth = Number(env['AE_KILL_NTH'] ?? '1');
 let seen = 0;
 
-const executor = createActionExecutor({
-  dbPath: env['AE_DB']!,
-  storageDir: env['AE_STORAGE']!,
-  definitions: JSON.parse(env['AE_DEFINITIONS']!),
-  faultHook: (point) => {
-    if (point === killAt && ++seen === nth) process.kill(process.pid, 'SIGKILL');
-  },
-});
+const executor = createActionExecutor(
+  withTestHooks(
+    { dbPath: env['AE_DB']!, storageDir: env['AE_STORAGE']!, definitions: JSON.parse(env['AE_DEFINITIONS']!) },
+    {
+      faultHook: (point) => {
+        if (point === killAt && ++seen === nth) process.kill(process.pid, 'SIGKILL');
+      },
+    },
+  ),
+);
 const state = await executor.execute(JSON.parse(env['AE_REQUEST']!));
 await executor.close();
 process.stdout.write(`${JSON.stringify({ finished: state.status })}\n`);

@@ -1,0 +1,37 @@
+/**
+ * The errors every journal backend raises in the same shape, so the driver and the CLI treat them
+ * alike whatever the backend.
+ */
+import { actionError, type ActionError } from '../src/failure/action-error.ts';
+import type { ExecutionKey, Fence } from './journal.ts';
+
+/**
+ * A fenced write refused: another process took the lease over (or it was released). The run must stop
+ * at once and send nothing more; it is not the action's failure.
+ */
+export function leaseLostError(location: string, key: ExecutionKey, fence: Fence): ActionError {
+  return actionError('state_inconsistent', `Lost the lease on execution ${key.executionId} / ${key.actionId}: another process took it over, so this one stopped without writing or sending anything more.`, {
+    code: 'LEASE_LOST',
+    retryable: true,
+    context: { journal: location, executionId: key.executionId, actionId: key.actionId, epoch: String(fence.epoch) },
+    suggestion: 'Nothing to do: the process that holds the lease now drives the execution. If none does, resume it.',
+  });
+}
+
+/** A write or lease for an execution the journal does not hold. */
+export function notFoundError(location: string, operation: string, key: ExecutionKey): never {
+  throw actionError('state_inconsistent', `${operation}: execution ${key.executionId} / action ${key.actionId} is not in the journal ${location}.`, {
+    code: 'EXECUTION_NOT_FOUND',
+    context: { file: location, executionId: key.executionId, actionId: key.actionId, operation },
+    suggestion: 'Create the execution (a create write) before recording anything for it, and check that every process uses the same journal.',
+  });
+}
+
+/** A rate-limit bucket whose configuration cannot work. */
+export function rateLimitConfigError(bucket: string, capacity: number, windowMs: number): ActionError {
+  return actionError('validation_failed', `Rate limit bucket "${bucket}" has capacity ${capacity} per ${windowMs} ms; capacity must be a positive number and the window a finite number of milliseconds.`, {
+    code: 'INVALID_RATE_LIMIT',
+    context: { bucket, capacity: String(capacity), windowMs: String(windowMs) },
+    suggestion: 'Fix rateLimit.requests (a positive integer) and rateLimit.window (milliseconds) in the action definition.',
+  });
+}
