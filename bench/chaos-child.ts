@@ -24,7 +24,9 @@ const executor = createActionExecutor({
 });
 process.stdout.write('ready\n');
 
-const fresh = requests.filter((request) => executor.journal.get({ executionId: request.executionId, actionId: request.action.id }) === undefined);
+const known = await Promise.all(requests.map((request) => executor.journal.get({ executionId: request.executionId, actionId: request.action.id })));
+// Never journaled (or killed before its first commit, which records nothing): submit it again.
+const fresh = requests.filter((_, index) => known[index] === undefined);
 const [resumed] = await Promise.all([
   executor.resumeAll({ concurrency }),
   runPool(fresh.length, concurrency, async (index) => {

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createActionExecutor } from '../src/execution/executor.ts';
@@ -19,7 +19,7 @@ import { mulberry32 } from '../src/support/random.ts';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
 import type { ActionDefinition } from '../src/schemas/action-definition.ts';
 import type { ActionExecuteRequest } from '../src/schemas/job.ts';
-import { openJournal } from '../storage/sqlite/sqlite-journal.ts';
+import { openSqliteJournal, type SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
 import { definition, executeRequest } from '../test/support/executor-harness.ts';
 import { startScriptedApi, type ScriptedApi, type ScriptedResponse } from '../test/support/scripted-api.ts';
 
@@ -147,12 +147,13 @@ export async function runChaosSoak(options: ChaosOptions): Promise<ChaosReport> 
     const planned = plan(api, options.executions, random);
     const requestsFile = join(dir, 'requests.json');
     writeFileSync(requestsFile, JSON.stringify(planned.map((p) => p.request)));
-    const terminalCount = (): number => {
-      const journal = openJournal(dbPath);
+    const terminalCount = async (): Promise<number> => {
+      if (!existsSync(dbPath)) return 0;
+      const journal = openSqliteJournal(dbPath, { readOnly: true });
       try {
-        return journal.listExecutions({ statuses: ['completed', 'failed', 'skipped'] }).length;
+        return (await journal.listExecutions({ statuses: ['completed', 'failed', 'skipped'], limit: 0 })).total;
       } finally {
-        journal.close();
+        await journal.close();
       }
     };
 
@@ -161,7 +162,7 @@ export async function runChaosSoak(options: ChaosOptions): Promise<ChaosReport> 
     const hitsPerLife = Math.max(2, (planned.length * 1.3) / (options.kills * 1.5));
     let kills = 0;
     let lives = 0;
-    while (terminalCount() < planned.length) {
+    while ((await terminalCount()) < planned.length) {
       const trigger: KillTrigger | undefined =
         kills < options.kills ? { hits: 1 + Math.floor(random() * 2 * hitsPerLife), delayMs: Math.floor(random() * 30) } : undefined;
       lives += 1;
@@ -179,7 +180,7 @@ export async function runChaosSoak(options: ChaosOptions): Promise<ChaosReport> 
       );
       if (life.killed) kills += 1;
       else if (life.code !== 0) throw new Error(`chaos child exited with code ${life.code} (not killed): ${life.stderr}`);
-      if (lives % 10 === 0 || !life.killed) progress(`lives ${lives}, kills ${kills}, terminal ${terminalCount()}/${planned.length}`);
+      if (lives % 10 === 0 || !life.killed) progress(`lives ${lives}, kills ${kills}, terminal ${await terminalCount()}/${planned.length}`);
       if (lives > options.kills * 4 + 50) throw new Error(`chaos soak did not converge after ${lives} child processes`);
     }
 
@@ -200,13 +201,13 @@ export async function runChaosSoak(options: ChaosOptions): Promise<ChaosReport> 
         duplicateUnkeyedEffects: 0,
         outcomeUnknown: 0,
         invalidStates: 0,
-        integrityCheck: reader.journal.integrityCheck(),
+        integrityCheck: (reader.journal as SqliteJournal).integrityCheck(),
         seed: options.seed,
       };
       const effectKeys = [...api.effects.entries()];
       for (const p of planned) {
         report.byKind[p.kind] += 1;
-        const state = reader.get(p.request.executionId, p.request.action.id);
+        const state = await reader.get(p.request.executionId, p.request.action.id);
         if (!state || !['completed', 'failed', 'skipped'].includes(state.status)) {
           report.lost += 1;
           continue;

@@ -54,7 +54,7 @@ export async function runDurabilityOverhead(server: BenchServer, options: Overhe
       const perRound = Math.max(concurrency, Math.ceil(options.actions / rounds));
       const bare: TimedRun[] = [];
       const durable: TimedRun[] = [];
-      const transactionsBefore = executor.journal.transactionCount;
+      const commitsBefore = executor.journal.stats.commits;
       for (let round = 0; round < rounds; round += 1) {
         bare.push(await timeLoad(perRound, concurrency, bareOnce));
         durable.push(await timeLoad(perRound, concurrency, durableOnce));
@@ -66,7 +66,7 @@ export async function runDurabilityOverhead(server: BenchServer, options: Overhe
         bare: bareTotal,
         durable: durableTotal,
         ratio: durableTotal.perSecond / bareTotal.perSecond,
-        journalTransactionsPerAction: (executor.journal.transactionCount - transactionsBefore) / durableTotal.operations,
+        journalTransactionsPerAction: (executor.journal.stats.commits - commitsBefore) / durableTotal.operations,
       });
     }
   } finally {

@@ -6,14 +6,14 @@
  * measurement, so one execution is run for real until its first attempt failed and it sits in
  * backingOff (on a manual clock an hour in the past, so its deadline has passed), and its journal
  * rows — execution, every transition, the attempt — are replayed through the Journal API for N new
- * execution ids, all inside one SQLite transaction. Each copy is what the executor itself would have
- * written for that id.
+ * execution ids, group-committed a thousand at a time. Each copy is what the executor itself would
+ * have written for that id.
  */
 import { randomUUID } from 'node:crypto';
 import { createManualClock, systemClock } from '../src/support/clock.ts';
 import { requestHash } from '../src/execution/request-identity.ts';
 import { ActionExecuteRequestSchema } from '../src/schemas/job.ts';
-import type { ExecutionKey, Journal } from '../storage/sqlite/sqlite-journal.ts';
+import type { ExecutionKey, Journal, JournalWrite } from '../storage/journal.ts';
 import { definition, executeRequest } from '../test/support/executor-harness.ts';
 import { createBenchExecutor } from './bench-executor.ts';
 import type { BenchServer } from './bench-server.ts';
@@ -31,60 +31,57 @@ export interface ResumeResult {
   errors: number;
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
-/** Replays one execution's journal rows under `count` new execution ids (one outer transaction). */
-function replicate(journal: Journal, template: ExecutionKey, count: number): void {
-  const record = journal.get(template);
+/**
+ * Replays one execution's journal rows under `count` new execution ids: one commit per copy (create,
+ * every transition, the attempt), issued a thousand at a time so the journal group-commits them.
+ */
+async function replicate(journal: Journal, template: ExecutionKey, count: number): Promise<void> {
+  const record = await journal.get(template);
   if (!record) throw new Error('the template execution is not in the journal');
-  const transitions = journal.listTransitions(template);
-  const attempts = journal.listAttempts(template);
+  const transitions = await journal.listTransitions(template);
+  const attempts = await journal.listAttempts(template);
   const swap = <T>(value: T, id: string): T => JSON.parse(JSON.stringify(value).replaceAll(template.executionId, id)) as T;
-  journal.db.transaction(() => {
-    for (let i = 0; i < count; i += 1) {
-      const executionId = randomUUID();
-      const key = { executionId, actionId: template.actionId };
-      const request = swap(record.request, executionId);
-      const parsed = ActionExecuteRequestSchema.parse({
-        ...(request as object),
-        context: { credentials: {}, previousResults: {} },
+  const copy = (): Promise<unknown> => {
+    const executionId = randomUUID();
+    const key = { executionId, actionId: template.actionId };
+    const request = swap(record.request, executionId);
+    const parsed = ActionExecuteRequestSchema.parse({ ...(request as object), context: { credentials: {}, previousResults: {} } });
+    const writes: JournalWrite[] = [
+      { type: 'create', definitionId: record.definitionId, requestHash: requestHash(parsed), request, definition: record.definition, machineVersion: record.machineVersion, stateValue: 'created', snapshot: null },
+    ];
+    for (const t of transitions) {
+      const snapshot = swap(t.snapshot, executionId) as { value?: string; context?: { attempt?: number; nextAttemptAt?: number | null } };
+      writes.push({
+        type: 'transition',
+        from: t.from,
+        to: t.to,
+        event: t.event,
+        ...(t.data === null ? {} : { data: t.data }),
+        at: t.at,
+        snapshot,
+        stateValue: t.to,
+        status: 'running',
+        attemptCount: snapshot.context?.attempt ?? 0,
+        wakeAt: t.to === 'backingOff' ? (snapshot.context?.nextAttemptAt ?? null) : null,
       });
-      journal.createExecution({
-        ...key,
-        requestHash: requestHash(parsed),
-        request,
-        definition: record.definition,
-        machineVersion: record.machineVersion,
-        stateValue: 'created',
-        snapshot: null,
-        now: record.createdAt,
-      });
-      for (const t of transitions) {
-        const snapshot = swap(t.snapshot, executionId) as { value?: string; context?: { attempt?: number; nextAttemptAt?: number | null } };
-        journal.recordTransition(key, {
-          from: t.from,
-          to: t.to,
-          event: t.event,
-          snapshot,
-          stateValue: t.to,
-          status: 'running',
-          attemptCount: snapshot.context?.attempt ?? 0,
-          wakeAt: t.to === 'backingOff' ? (snapshot.context?.nextAttemptAt ?? null) : null,
-          now: t.at,
-        });
-      }
-      for (const a of attempts) {
-        journal.beginAttempt(key, { attempt: a.attempt, idempotencyKey: a.idempotencyKey, request: swap(a.request, executionId), now: a.startedAt });
-        if (a.state !== 'in_flight') journal.finishAttempt(key, a.attempt, { state: a.state, outcome: swap(a.outcome, executionId), now: a.finishedAt ?? a.startedAt });
-      }
     }
-  })();
+    for (const a of attempts) {
+      writes.push({ type: 'beginAttempt', attempt: a.attempt, idempotencyKey: a.idempotencyKey, request: swap(a.request, executionId) });
+      if (a.state !== 'in_flight') writes.push({ type: 'finishAttempt', attempt: a.attempt, state: a.state, outcome: swap(a.outcome, executionId) });
+    }
+    return journal.commit(key, writes, null, record.createdAt);
+  };
+  for (let done = 0; done < count; done += 1000) {
+    await Promise.all(Array.from({ length: Math.min(1000, count - done) }, copy));
+  }
 }
 
 /** Builds the backlog, then times `resumeAll`. Every execution must complete, or the run throws. */
@@ -103,10 +100,10 @@ export async function runResumeBacklog(server: BenchServer, options: { execution
     server.flaky = true;
     const template = { executionId: randomUUID(), actionId: 'get_user' };
     const running = bench.executor.execute(executeRequest(template.actionId, 'get-flaky', { userId: 'u_1' }, {}, template.executionId));
-    await waitFor(() => bench.executor.journal.get(template)?.stateValue === 'backingOff', 'the template execution to reach backingOff');
+    await waitFor(async () => (await bench.executor.journal.get(template))?.stateValue === 'backingOff', 'the template execution to reach backingOff');
 
     const buildStart = performance.now();
-    replicate(bench.executor.journal, template, options.executions);
+    await replicate(bench.executor.journal, template, options.executions);
     const buildSeconds = (performance.now() - buildStart) / 1000;
     // The template itself is not part of the backlog: end it.
     await bench.executor.cancel(template.executionId, template.actionId, 'benchmark template');
@@ -114,7 +111,7 @@ export async function runResumeBacklog(server: BenchServer, options: { execution
     server.flaky = false;
 
     const resumer = bench.reopen({ clock: systemClock });
-    const pending = resumer.journal.listUnfinished().length;
+    const pending = (await resumer.journal.listUnfinished()).length;
     if (pending !== options.executions) throw new Error(`expected ${options.executions} executions in backingOff, found ${pending}`);
     const started = performance.now();
     const report = await resumer.resumeAll({ concurrency });

@@ -30,7 +30,8 @@ import { mulberry32 } from '../src/support/random.ts';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
 import type { ApiCatalog, ApiCatalogEntry } from '../src/schemas/catalog.ts';
 import type { ActionExecuteRequest } from '../src/schemas/job.ts';
-import type { Journal } from '../storage/sqlite/sqlite-journal.ts';
+import type { SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
+import type { Journal } from '../storage/journal.ts';
 import { startFuzzServer, type FuzzServer } from './support/fuzz-server.ts';
 import { answerArb, canaryArb, catalogArb, definitionArb, requestArb, type AuthMode, type CatalogShape } from './support/fuzz-arbitraries.ts';
 
@@ -81,9 +82,10 @@ function filesUnder(dir: string): string[] {
 
 /** Every text value in every table of the journal, one per line. */
 function journalText(journal: Journal): string {
-  const tables = journal.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+  const { db } = journal as SqliteJournal;
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
   return tables
-    .flatMap((table) => (journal.db.prepare(`SELECT * FROM "${table}"`).all() as Record<string, unknown>[]).flatMap((row) => Object.values(row).map(String)))
+    .flatMap((table) => (db.prepare(`SELECT * FROM "${table}"`).all() as Record<string, unknown>[]).flatMap((row) => Object.values(row).map(String)))
     .join('\n');
 }
 
@@ -193,7 +195,7 @@ describe(`fuzz: the executor end to end (${RUNS} cases, seed ${SEED})`, () => {
             const parsed = ActionExecutionStateSchema.safeParse(state);
             if (!parsed.success) throw new Error(`invalid state: ${JSON.stringify(parsed.error.issues.slice(0, 3))}\n${JSON.stringify(state).slice(0, 2000)}`);
             expect(['completed', 'failed', 'skipped']).toContain(state.status);
-            const again = executor.get(request.executionId, request.action.id);
+            const again = await executor.get(request.executionId, request.action.id);
             expect(ActionExecutionStateSchema.safeParse(again).success).toBe(true);
             recorded.push(['state', JSON.stringify(state)], ['get', JSON.stringify(again)]);
             const failure = state.result?.status === 'failure' ? ` ${state.result.error.category}/${state.result.error.code ?? '-'}` : '';

@@ -7,15 +7,9 @@ import type { AnyStateMachine, StateNode, TransitionDefinition, EventObject, Mac
 
 type AnyNode = StateNode<MachineContext, EventObject>;
 
-/** `xstate.done.actor.request` → `request done`; `xstate.error.actor.wait` → `wait error`. */
-function eventLabel(eventType: string): string {
-  const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(eventType);
-  return match ? `${match[2]} ${match[1]}` : eventType;
-}
-
+/** `RETRY: retryable and safe to repeat`: the event's name, then the transition's description. */
 function transitionLabel(eventType: string, transition: TransitionDefinition<MachineContext, EventObject>): string {
-  const label = eventLabel(eventType);
-  return transition.description ? `${label}: ${transition.description}` : label;
+  return transition.description ? `${eventType}: ${transition.description}` : eventType;
 }
 
 export function toMermaid(machine: AnyStateMachine): string {

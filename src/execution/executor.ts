@@ -14,7 +14,7 @@ import { systemClock } from '../support/clock.ts';
 import { silentLogger } from '../support/logger.ts';
 import { formatZodIssues } from '../support/zod-issues.ts';
 import { requestHash, toStoredRequest, type StoredRequest } from './request-identity.ts';
-import { buildActionExecutionState, contextOf, stateOf, statusOf, tracesOf } from './execution-state.ts';
+import { buildActionExecutionState, stateOf, statusOf, tracesOf } from './execution-state.ts';
 import { ExecutionRun } from './execution-run.ts';
 import { driveExecution, ExecutionExistsError, persistedSnapshot } from './driver.ts';
 import { createDefinitionRegistry } from '../definitions/definition-registry.ts';
