@@ -5,6 +5,7 @@ import { actionExecutionMachine, effectOf, MACHINE_VERSION, type ExecutionEvent,
 import { ExecutionContextSchema } from '../machines/action-execution-context.ts';
 import { actionError } from '../src/failure/action-error.ts';
 import { toErrorDetail } from '../src/execution/error-detail.ts';
+import { pureInitialTransition, pureTransition } from '../src/execution/pure-transition.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 
 const input = { executionId: '6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a21', actionId: 'get_user' };
@@ -206,6 +207,25 @@ describe('action execution machine: model-based coverage (xstate/graph)', () => 
   it('reaches every state', () => {
     const reached = new Set(Object.values(adjacency).map((node) => String(node.state.value)));
     expect([...reached].sort()).toEqual(Object.keys(actionExecutionMachine.root.states).sort());
+  });
+
+  it("the driver's pureTransition (one reused inert scope) gives what xstate's transition() gives, from every reachable state and for every event", () => {
+    let compared = 0;
+    for (const node of Object.values(adjacency)) {
+      if (node.state.status === 'done') continue;
+      for (const event of events) {
+        const [expected, expectedActions] = transition(actionExecutionMachine, node.state, event);
+        const [actual, actualActions] = pureTransition(node.state, event);
+        expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
+        expect(actualActions.map((a) => a.type)).toEqual(expectedActions.map((a) => a.type));
+        compared += 1;
+      }
+    }
+    const [first, firstActions] = pureInitialTransition(input);
+    const [xFirst, xFirstActions] = initialTransition(actionExecutionMachine, input);
+    expect(JSON.stringify(first)).toBe(JSON.stringify(xFirst));
+    expect(firstActions.map((a) => a.type)).toEqual(xFirstActions.map((a) => a.type));
+    expect(compared).toBeGreaterThan(50);
   });
 
   it('takes every transition the machine defines, and CANCEL from every non-final state', () => {

@@ -13,7 +13,7 @@
  * Failures of the effect become `FAILED` events; failures of the executor's own infrastructure (the
  * journal, storage, a lost lease) stop the loop without recording anything, so a resume carries on.
  */
-import { transition, type InspectionEvent, type Observer } from 'xstate';
+import type { InspectionEvent, Observer } from 'xstate';
 import {
   actionExecutionMachine,
   effectOf,
@@ -28,6 +28,7 @@ import type { Clock } from '../support/clock.ts';
 import { isInfrastructureError } from '../failure/infrastructure-error.ts';
 import { isActionError } from '../failure/action-error.ts';
 import { toErrorDetail } from './error-detail.ts';
+import { pureTransition } from './pure-transition.ts';
 import { buildActionExecutionState, statusOf, tracesOf } from './execution-state.ts';
 import type { ExecutionRun, Settled, Step, StepFacts } from './execution-run.ts';
 import type { TransitionInfo } from './executor-api.ts';
@@ -173,13 +174,13 @@ export async function driveExecution(input: DriveInput): Promise<ActionExecution
 
     const event = settled.event;
     emit({ type: '@xstate.event', event, sourceRef: undefined });
-    const [next] = transition(actionExecutionMachine, snapshot, event);
+    const [next] = pureTransition(snapshot, event);
     snapshot = next;
     const to = String(next.value);
     const now = clock.now();
     const done = next.status === 'done';
     const result = done
-      ? buildActionExecutionState({ actionId: key.actionId, stateValue: to, context: next.context, startedAt: input.createdAt, finishedAt: now, traces: await tracesOf(journal, key, run) })
+      ? buildActionExecutionState({ actionId: key.actionId, stateValue: to, context: next.context, startedAt: input.createdAt, finishedAt: now, traces: run.traces() ?? (await tracesOf(journal, key, run)) })
       : undefined;
     staged.push(transitionWrite(from, to, event, settled.facts, next, now, result));
     announced.push({ ...key, from, to, event: event.type, context: next.context, ...attemptOf(run, to, next.context) });

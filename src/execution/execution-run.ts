@@ -114,12 +114,19 @@ export class ExecutionRun {
   private readonly refreshedAttempts = new Set<number>();
   /** Outcomes recorded by this run (staged for the next commit), so classify need not re-read them. */
   private readonly outcomes = new Map<number, AttemptOutcome>();
+  /** Intents this run wrote (request record and start time), by attempt. */
+  private readonly intents = new Map<number, { request: HttpTraceEntry['request']; startedAt: number }>();
 
+  /**
+   * `fresh`: this run created the execution, so every attempt it has is one this run made — the
+   * journal need not be asked about earlier ones (the lease keeps anyone else from adding any).
+   */
   constructor(
     private readonly deps: RunDependencies,
     readonly stored: StoredRequest,
     readonly definition: ActionDefinition | undefined,
     private readonly credentials: Record<string, string>,
+    private readonly fresh = false,
   ) {
     this.key = { executionId: stored.executionId, actionId: stored.action.id };
     this.redactor = createRedactor(Object.values(credentials));
@@ -237,7 +244,7 @@ export class ExecutionRun {
     const definition = this.requireDefinition();
     const { journal, clock } = this.deps;
     this.attempt = attempt;
-    const existing = await journal.getAttempt(this.key, attempt);
+    const existing = this.fresh ? undefined : await journal.getAttempt(this.key, attempt);
     if (existing && existing.state !== 'in_flight') {
       this.log('info', `attempt ${attempt} already has a recorded outcome; not sending it again`);
       return { event: { type: 'SENT', attempt } };
@@ -270,9 +277,12 @@ export class ExecutionRun {
       await authenticator.refresh();
       for (const secret of authenticator.secrets()) this.redactor.addSecret(secret);
     }
-    const intent: JournalWrite[] = existing
-      ? []
-      : [{ type: 'beginAttempt', attempt, idempotencyKey: prepared.idempotencyKey ?? null, request: this.requestRecord(prepared) }];
+    const intent: JournalWrite[] = [];
+    if (!existing) {
+      const request = this.requestRecord(prepared);
+      this.intents.set(attempt, { request, startedAt: clock.now() });
+      intent.push({ type: 'beginAttempt', attempt, idempotencyKey: prepared.idempotencyKey ?? null, request });
+    }
     return { writes: intent, act: (signal) => this.send(prepared, attempt, signal) };
   }
 
@@ -311,7 +321,19 @@ export class ExecutionRun {
   /** The attempt as the journal will hold it once the pending commit lands (for progress output). */
   attemptRecord(attempt: number): Pick<AttemptRecord, 'attempt' | 'request' | 'outcome'> | undefined {
     const outcome = this.outcomes.get(attempt);
-    return outcome && this.prepared ? { attempt, request: this.requestRecord(this.prepared), outcome } : undefined;
+    const request = this.intents.get(attempt)?.request ?? (this.prepared ? this.requestRecord(this.prepared) : undefined);
+    return outcome && request ? { attempt, request, outcome } : undefined;
+  }
+
+  /** The httpTrace from memory when this run made every attempt (`fresh`); undefined otherwise. */
+  traces(): HttpTraceEntry[] | undefined {
+    if (!this.fresh) return undefined;
+    return [...this.intents.keys()].sort((a, b) => a - b).flatMap((attempt) => {
+      const outcome = this.outcomes.get(attempt) as (AttemptOutcome & { redirectTraces?: HttpTraceEntry[] }) | undefined;
+      if (outcome?.trace) return [...(outcome.redirectTraces ?? []), outcome.trace];
+      const intent = this.intents.get(attempt);
+      return intent ? [{ timestamp: new Date(intent.startedAt).toISOString(), request: intent.request }] : [];
+    });
   }
 
   // ---- classifying -----------------------------------------------------------------------------
@@ -441,6 +463,8 @@ export class ExecutionRun {
         const location = await this.deps.storage.save('outputs', storageIdFor(this.key, 'output.json'), Buffer.from(JSON.stringify(output)), {
           contentType: 'application/json',
           metadata: { executionId: this.key.executionId, actionId: this.key.actionId, attempt: String(attempt) },
+          // outputLocation in the journal records size, SHA-256, content type and metadata.
+          sidecar: false,
         });
         return { event: { type: 'STORED', location } };
       },

@@ -3,7 +3,6 @@
  * (driver.ts), which journals every transition before the next side effect and resumes any execution
  * from its last journaled state.
  */
-import { initialTransition, transition } from 'xstate';
 import { actionExecutionMachine, MACHINE_VERSION, type ExecutionSnapshot } from '../../machines/action-execution.ts';
 import { ExecutionContextSchema } from '../../machines/action-execution-context.ts';
 import { actionError, isActionError } from '../failure/action-error.ts';
@@ -17,6 +16,7 @@ import { requestHash, toStoredRequest, type StoredRequest } from './request-iden
 import { buildActionExecutionState, stateOf, statusOf, tracesOf } from './execution-state.ts';
 import { ExecutionRun } from './execution-run.ts';
 import { driveExecution, ExecutionExistsError, persistedSnapshot } from './driver.ts';
+import { pureInitialTransition, pureTransition } from './pure-transition.ts';
 import { createDefinitionRegistry } from '../definitions/definition-registry.ts';
 import { createCatalogLookup } from '../catalog/catalog-integration.ts';
 import { createTokenCache } from '../auth/auth.ts';
@@ -116,6 +116,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     await storage.save('results', storageIdFor(key, 'state.json'), Buffer.from(JSON.stringify(state)), {
       contentType: 'application/json',
       metadata: { executionId: key.executionId, actionId: key.actionId, status: state.status },
+      // The journal holds the result itself; it needs no second file describing it.
+      sidecar: false,
     });
   }
 
@@ -159,7 +161,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       );
     }
     const snapshot = record.snapshot as { value?: unknown; context?: unknown } | null;
-    if (!snapshot) return initialTransition(actionExecutionMachine, where)[0];
+    if (!snapshot) return pureInitialTransition(where)[0];
     const parsed = ExecutionContextSchema.safeParse(snapshot.context);
     if (!parsed.success || typeof snapshot.value !== 'string') {
       const issues = parsed.success ? '$.value: expected a state name' : formatZodIssues(parsed.error.issues);
@@ -182,6 +184,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     staged: JournalWrite[];
     fence: Fence | null;
     createdAt: number;
+    /** This run creates the execution (see ExecutionRun's `fresh`). */
+    fresh: boolean;
   }): Promise<ActionExecutionState> {
     const { key } = params;
     const cancel = new AbortController();
@@ -203,7 +207,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
           journal,
           key,
           fence,
-          run: new ExecutionRun(runDeps, params.stored, params.definition, params.credentials),
+          run: new ExecutionRun(runDeps, params.stored, params.definition, params.credentials, params.fresh),
           snapshot: params.snapshot,
           staged: params.staged,
           createdAt: params.createdAt,
@@ -258,7 +262,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       await journal.releaseLease(record, fence).catch(() => undefined);
       throw error;
     }
-    return run({ key: record, stored, definition: definitionFor(stored, current), credentials: credentials(current), snapshot, staged: [], fence, createdAt: current.createdAt });
+    return run({ key: record, stored, definition: definitionFor(stored, current), credentials: credentials(current), snapshot, staged: [], fence, createdAt: current.createdAt, fresh: false });
   }
 
   function resumeRecord(record: ExecutionRecord): Promise<ActionExecutionState> {
@@ -301,7 +305,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     if (live) return live.promise;
     // A new execution: it is created, leased to us and carried to its first side effect in one commit.
     const definition = registry.get(request.action.actionDefinitionId);
-    const [snapshot] = initialTransition(actionExecutionMachine, key);
+    const [snapshot] = pureInitialTransition(key);
     const now = clock.now();
     const staged: JournalWrite[] = [
       {
@@ -318,7 +322,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       { type: 'transition', from: 'created', to: 'resolving', event: 'xstate.init', at: now, snapshot: persistedSnapshot(snapshot), stateValue: 'resolving', status: 'running', attemptCount: 0, wakeAt: null },
     ];
     try {
-      return await run({ key, stored, definition, credentials: request.context.credentials, snapshot, staged, fence: null, createdAt: now });
+      return await run({ key, stored, definition, credentials: request.context.credentials, snapshot, staged, fence: null, createdAt: now, fresh: true });
     } catch (error) {
       // Another submission created it between our read and our commit: treat ours as a resubmission.
       if (error instanceof ExecutionExistsError) return submit(request);
@@ -333,7 +337,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       const current = (await journal.get(record)) ?? record;
       if (isTerminalStatus(current.status)) return current.result as ActionExecutionState;
       const snapshot = restore(current);
-      const [next] = transition(actionExecutionMachine, snapshot, { type: 'CANCEL', cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) });
+      const [next] = pureTransition(snapshot, { type: 'CANCEL', cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) });
       const now = clock.now();
       const result = buildActionExecutionState({ actionId: record.actionId, stateValue: 'failed', context: next.context, startedAt: current.createdAt, finishedAt: now, traces: await tracesOf(journal, record) });
       await journal.commit(

@@ -196,10 +196,13 @@ export class SqliteJournal implements Journal {
         notFoundError(this.file, 'commit', key);
       }
       if (result.created !== false) {
-        for (const write of rest) {
+        // Only the last transition of a unit updates the execution row; each one appends its own row.
+        const lastTransition = rest.map((w) => w.type).lastIndexOf('transition');
+        const base = { seq: 0, status: '' };
+        rest.forEach((write, index) => {
           if (write.type === 'create') throw new Error('a create write must come first in its commit');
-          this.applyWrite(key, write, effective, now);
-        }
+          this.applyWrite(key, write, effective, now, base, index === lastTransition);
+        });
       }
       if (first?.type === 'create') {
         const record = this.getSync(key);
@@ -242,12 +245,32 @@ export class SqliteJournal implements Journal {
     }
   }
 
-  private applyWrite(key: ExecutionKey, write: Exclude<ReturnType<SqliteJournal['prepareWrite']>, { type: 'create' }>, fence: Fence | null, now: number): void {
+  /**
+   * Applies one write. `base` carries the unit's next transition seq and the row's status between
+   * writes (read once per unit); `updateRow` is false for a transition a later one in the unit supersedes.
+   */
+  private applyWrite(
+    key: ExecutionKey,
+    write: Exclude<ReturnType<SqliteJournal['prepareWrite']>, { type: 'create' }>,
+    fence: Fence | null,
+    now: number,
+    base: { seq: number; status: string },
+    updateRow: boolean,
+  ): void {
     const { executionId, actionId } = key;
     switch (write.type) {
       case 'transition': {
-        const base = this.sql.transitionBase.get(executionId, actionId);
-        if (base === undefined) return notFoundError(this.file, `transition ${write.from} → ${write.to}`, key);
+        if (base.seq === 0) {
+          const stored = this.sql.transitionBase.get(executionId, actionId);
+          if (stored === undefined) return notFoundError(this.file, `transition ${write.from} → ${write.to}`, key);
+          Object.assign(base, stored);
+        }
+        const seq = base.seq;
+        base.seq += 1;
+        this.sql.insertTransition.run(executionId, actionId, seq, write.from, write.to, write.event, write.eventJson, write.snapshotJson, write.at ?? now);
+        if (write.outbox !== undefined && write.payloadJson !== null) this.sql.insertOutbox.run(executionId, actionId, write.outbox.type, write.payloadJson, now);
+        if (write.releaseLease && fence) this.sql.releaseLease.run(executionId, actionId, fence.ownerId, fence.epoch);
+        if (!updateRow) return;
         const update = {
           execution_id: executionId,
           action_id: actionId,
@@ -261,9 +284,7 @@ export class SqliteJournal implements Journal {
         };
         if (base.status === write.status) this.sql.updateStateSameStatus.run(update);
         else this.sql.updateState.run({ ...update, status: write.status });
-        this.sql.insertTransition.run(executionId, actionId, base.seq, write.from, write.to, write.event, write.eventJson, write.snapshotJson, write.at ?? now);
-        if (write.outbox !== undefined && write.payloadJson !== null) this.sql.insertOutbox.run(executionId, actionId, write.outbox.type, write.payloadJson, now);
-        if (write.releaseLease && fence) this.sql.releaseLease.run(executionId, actionId, fence.ownerId, fence.epoch);
+        base.status = write.status;
         return;
       }
       case 'beginAttempt': {

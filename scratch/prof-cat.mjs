@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+const p = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const byId = new Map(p.nodes.map((n) => [n.id, n]));
+const cat = new Map(); let total = 0;
+p.samples.forEach((id, i) => { const d = p.timeDeltas[i] ?? 0; total += d; const n = byId.get(id); let u = n.callFrame.url; let k;
+  if (!u) k = n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : 'native:' + n.callFrame.functionName;
+  else if (u.includes('node_modules/')) k = 'nm/' + u.replace(/.*node_modules\/(@[^/]+\/[^/]+|[^/]+).*/, '$1');
+  else if (u.startsWith('node:')) k = u.replace(/^(node:[^/]+\/?[^/]*).*/, '$1');
+  else k = u.replace(/.*\/work\/main\//, '').replace(/\/[^/]+$/, '/');
+  cat.set(k, (cat.get(k) ?? 0) + d); });
+for (const [k, t] of [...cat].sort((a, b) => b[1] - a[1]).slice(0, 40)) console.log((t / 1000).toFixed(0).padStart(7), 'ms', (100 * t / total).toFixed(1).padStart(5), '%', k);

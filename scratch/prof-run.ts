@@ -1,0 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { definition, executeRequest } from '/work/main/test/support/executor-harness.ts';
+import { createBenchExecutor } from '/work/main/bench/bench-executor.ts';
+import { startBenchServer } from '/work/main/bench/bench-server.ts';
+import { timeLoad } from '/work/main/bench/bench-stats.ts';
+const server = await startBenchServer();
+const bench = createBenchExecutor([definition(server.url)], process.env.MODE ? { durability: process.env.MODE as 'machine' } : {});
+const once = async () => { const s = await bench.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }, {}, randomUUID())); if (s.status !== 'completed') throw new Error(JSON.stringify(s.result)); };
+await timeLoad(300, 16, once);
+const cpu0 = process.cpuUsage(); const c0 = bench.executor.journal.stats.commits;
+const r = await timeLoad(Number(process.env.N ?? 3000), Number(process.env.C ?? 64), once);
+const cpu = process.cpuUsage(cpu0); console.log("cpu ms/action", ((cpu.user + cpu.system) / 1000 / Number(process.env.N ?? 3000)).toFixed(2), "user", (cpu.user/1000/Number(process.env.N ?? 3000)).toFixed(2), "per second", (Number(process.env.N ?? 3000) / r.wallMs * 1000).toFixed(0), "commits/action", (bench.executor.journal.stats.commits - c0) / Number(process.env.N ?? 3000));
+await bench.cleanup(); await server.close();
