@@ -195,7 +195,8 @@ export interface ExecutionPage {
 }
 
 export type LeaseResult =
-  | { acquired: true; fence: Fence; tookOverFrom?: LeaseOwner; reason?: string }
+  /** `record`: the execution as it stands under the new lease (no second read needed). */
+  | { acquired: true; fence: Fence; record: ExecutionRecord; tookOverFrom?: LeaseOwner; reason?: string }
   | { acquired: false; heldBy: LeaseOwner; expiresAt: number };
 
 /** Counters for benchmarks and tests. */

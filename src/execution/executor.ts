@@ -123,7 +123,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
   const deliverPendingEvents = (): Promise<number> => deliverOutbox(journal, listeners, () => clock.now(), logger);
 
-  async function acquire(key: ExecutionKey): Promise<Fence> {
+  async function acquire(key: ExecutionKey): Promise<{ fence: Fence; record: ExecutionRecord }> {
     const lease = await journal.acquireLease(key, clock.now(), leaseTtlMs);
     if (!lease.acquired) {
       throw actionError(
@@ -140,7 +140,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     if (lease.tookOverFrom) {
       logger.warn({ ...key, previousOwner: lease.tookOverFrom }, `took over the lease of execution ${key.executionId} / ${key.actionId} from pid ${lease.tookOverFrom.pid} on ${lease.tookOverFrom.host}: ${lease.reason ?? 'it was free'}`);
     }
-    return lease.fence;
+    return { fence: lease.fence, record: lease.record };
   }
 
   /**
@@ -243,16 +243,14 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     return state;
   }
 
-  /** Takes the lease and drives the execution on — unless, re-read under the lease, it already ended. */
+  /** Takes the lease and drives the execution on — unless, read under the lease, it already ended. */
   async function resumeLeased(record: ExecutionRecord, stored: StoredRequest, credentials: (current: ExecutionRecord) => Record<string, string>): Promise<ActionExecutionState> {
     if (isTerminalStatus(record.status)) return finishTerminal(record);
     const live = running.get(keyString(record));
     if (live) return live.promise;
-    const fence = await acquire(record);
+    const { fence, record: current } = await acquire(record);
     let snapshot: ExecutionSnapshot;
-    let current: ExecutionRecord;
     try {
-      current = (await journal.get(record)) ?? record;
       if (isTerminalStatus(current.status)) {
         await journal.releaseLease(record, fence);
         return await finishTerminal(current);
@@ -332,9 +330,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
   /** Ends a dormant execution as cancelled: the machine's own CANCEL transition, journaled under the lease. */
   async function cancelDormant(record: ExecutionRecord, reason: string | undefined): Promise<ActionExecutionState> {
-    const fence = await acquire(record);
+    const { fence, record: current } = await acquire(record);
     try {
-      const current = (await journal.get(record)) ?? record;
       if (isTerminalStatus(current.status)) return current.result as ActionExecutionState;
       const snapshot = restore(current);
       const [next] = pureTransition(snapshot, { type: 'CANCEL', cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) });

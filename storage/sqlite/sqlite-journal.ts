@@ -361,7 +361,10 @@ export class SqliteJournal implements Journal {
       if (!decision.take) return { acquired: false, heldBy: decision.heldBy, expiresAt: decision.expiresAt };
       const leased = this.sql.setLease.get(this.owner.id, this.owner.pid, this.owner.host, this.lock?.name ?? null, now + ttlMs, key.executionId, key.actionId);
       const fence = { ownerId: this.owner.id, epoch: leased?.lease_epoch ?? 0 };
-      return decision.tookOverFrom === undefined ? { acquired: true, fence } : { acquired: true, fence, tookOverFrom: decision.tookOverFrom, ...(decision.reason ? { reason: decision.reason } : {}) };
+      const current: ExecutionRecord = { ...record, lease: { ...this.owner, epoch: fence.epoch, expiresAt: now + ttlMs } };
+      return decision.tookOverFrom === undefined
+        ? { acquired: true, fence, record: current }
+        : { acquired: true, fence, record: current, tookOverFrom: decision.tookOverFrom, ...(decision.reason ? { reason: decision.reason } : {}) };
     });
   }
 
