@@ -13,6 +13,7 @@ import { createDefinitionRegistry, loadDefinitionsFromDir } from '../definitions
 import { formatProblem } from '../definitions/load-problem.ts';
 import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';
 import { ActionExecuteRequestSchema } from '../schemas/job.ts';
+import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
 import { actionExecutionMachine } from '../../machines/action-execution.ts';
 import { toJson, toMermaid } from './machine-diagram.ts';
 import { readJsonInput, parseWith, UsageError } from './cli-input.ts';
@@ -254,6 +255,8 @@ async function commandValidate(positionals: string[], flags: Flags, io: CliIo): 
   const requestPath = positionals[0];
   if (requestPath) {
     const request = parseWith(ActionExecuteRequestSchema, await readJsonInput(resolve(io.cwd, requestPath), io.stdin, requestPath), requestPath);
+    // What execute would refuse before journaling, validate refuses too.
+    checkWellFormedIds(request);
     if (!registry.get(request.action.actionDefinitionId)) {
       throw new UsageError(`${requestPath}: $.action.actionDefinitionId: no definition "${request.action.actionDefinitionId}" (known: ${registry.list().map((d) => d.id).join(', ') || 'none'})`);
     }

@@ -27,6 +27,7 @@ import { createLocalStorageProvider } from '../../storage/local-storage-provider
 import { storageIdFor } from './storage-ids.ts';
 import { cancelDormant, stateOf, tracesOf } from './journal-state.ts';
 import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
+import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
 
 import type { ActionExecutor, ActionExecutorOptions, ResumeAllReport } from './executor-api.ts';
 
@@ -341,6 +342,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
         });
       }
       const request: ActionExecuteRequest = parsed.data;
+      // Bad input is refused before anything is journaled.
+      checkWellFormedIds(request);
       const key: ExecutionKey = { executionId: request.executionId, actionId: request.action.id };
       const stored = toStoredRequest(request);
       const hash = requestHash(request);
