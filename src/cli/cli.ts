@@ -14,9 +14,10 @@ import { formatProblem } from '../definitions/load-problem.ts';
 import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';
 import { ActionExecuteRequestSchema } from '../schemas/job.ts';
 import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
+import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
 import { actionExecutionMachine } from '../../machines/action-execution.ts';
 import { toJson, toMermaid } from './machine-diagram.ts';
-import { readJsonInput, parseWith, UsageError } from './cli-input.ts';
+import { readJsonInput, parseWith, UsageError, type InputCap } from './cli-input.ts';
 import { describeState, progressLines, timelineLines, waitTicker } from './cli-render.ts';
 import { createLogger, silentLogger } from '../support/logger.ts';
 import { systemClock } from '../support/clock.ts';
@@ -109,10 +110,13 @@ function loadCatalog(flags: Flags, io: CliIo) {
   return loadCatalogFromDir(dir);
 }
 
+/** Credential files are small; the cap keeps a wrong path (a log, a device) from being read whole. */
+const CREDENTIALS_INPUT_CAP: InputCap = { maxBytes: 1024 * 1024, what: 'credential files' };
+
 async function loadCredentials(flags: Flags, io: CliIo): Promise<Record<string, string>> {
   if (!flags.credentials) return {};
   const path = resolve(io.cwd, flags.credentials);
-  return parseWith(z.record(z.string(), z.string()), await readJsonInput(path, io.stdin, flags.credentials), flags.credentials);
+  return parseWith(z.record(z.string(), z.string()), await readJsonInput(path, io.stdin, flags.credentials, CREDENTIALS_INPUT_CAP), flags.credentials);
 }
 
 async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecutorOptions> = {}, definitionsRequired = false): Promise<ActionExecutor> {
@@ -257,6 +261,7 @@ async function commandValidate(positionals: string[], flags: Flags, io: CliIo): 
     const request = parseWith(ActionExecuteRequestSchema, await readJsonInput(resolve(io.cwd, requestPath), io.stdin, requestPath), requestPath);
     // What execute would refuse before journaling, validate refuses too.
     checkWellFormedIds(request);
+    checkRequestLimits(request, resolveRequestLimits());
     if (!registry.get(request.action.actionDefinitionId)) {
       throw new UsageError(`${requestPath}: $.action.actionDefinitionId: no definition "${request.action.actionDefinitionId}" (known: ${registry.list().map((d) => d.id).join(', ') || 'none'})`);
     }

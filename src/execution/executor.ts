@@ -28,6 +28,7 @@ import { storageIdFor } from './storage-ids.ts';
 import { cancelDormant, stateOf, tracesOf } from './journal-state.ts';
 import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
 import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
+import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
 
 import type { ActionExecutor, ActionExecutorOptions, ResumeAllReport } from './executor-api.ts';
 
@@ -41,6 +42,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const logger = options.logger ?? silentLogger();
+  const limits = resolveRequestLimits(options.limits);
   const journal = openJournal(options.dbPath ?? './.action-executor/journal.db');
   const storage = createLocalStorageProvider(options.storageDir ?? './.action-executor/storage');
   const registry = Array.isArray(options.definitions)
@@ -344,6 +346,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       const request: ActionExecuteRequest = parsed.data;
       // Bad input is refused before anything is journaled.
       checkWellFormedIds(request);
+      checkRequestLimits(request, limits);
       const key: ExecutionKey = { executionId: request.executionId, actionId: request.action.id };
       const stored = toStoredRequest(request);
       const hash = requestHash(request);
