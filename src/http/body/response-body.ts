@@ -79,9 +79,10 @@ function receivedBody(read: ReadBody, treatment: BodyTreatment, contentType: str
 
 /** The sink's storage failed: the executor's fault, thrown instead of becoming the attempt's outcome. */
 function storageFailed(options: ResponseBodyOptions, size: number, code: string, error: unknown): InfrastructureError {
-  const reason = error instanceof Error ? error.message : String(error);
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+  const reason = message.includes(code) ? message : `${code}: ${message}`;
   return new InfrastructureError(
-    `${options.operation}: the server answered ${options.status}, but storing its body failed after ${size} bytes (${code}: ${options.redact(reason)}). This is the executor's storage failing, not the action: the run stopped without recording a result and resumes once storage works (free space, fix the storage directory's permissions).`,
+    `${options.operation}: the server answered ${options.status}, but storing its body failed after ${size} bytes (${options.redact(reason)}). This is the executor's storage failing, not the action: the run stopped without recording a result and resumes once storage works (free space, fix the storage directory's permissions).`,
     { cause: error },
   );
 }
