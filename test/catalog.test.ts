@@ -193,8 +193,8 @@ describe('errorMappings (precedence step 1)', () => {
     const broken = entry({ errorMappings: [{ pattern: '(?<', category: 'auth_invalid', retryable: false }, { header: { name: 'x', pattern: '[' }, category: 'auth_invalid', retryable: false }] });
     const result = failed(responseOutcome({ status: 500, headers: { x: '1' } }), ctx(broken));
     expect(result.error.category).toBe('api_unexpected_status');
-    expect(result.error.context.invalidPatterns).toContain('errorMappings[0].pattern: Invalid regular expression');
-    expect(result.error.context.invalidPatterns).toContain('errorMappings[1].header.pattern: Invalid regular expression');
+    expect(result.error.context.invalidPatterns).toContain('errorMappings[0].pattern: error parsing regexp: invalid named capture');
+    expect(result.error.context.invalidPatterns).toContain('errorMappings[1].header.pattern: error parsing regexp: missing closing ]');
   });
 
   it('message-only mapping rules apply to network errors; status rules do not', () => {

@@ -220,7 +220,7 @@ describe('definition knownErrors (precedence step 3)', () => {
     const broken = makeActionDefinition({ knownErrors: [{ pattern: '([unclosed', category: 'validation_failed', suggestion: 'x' }] });
     const result = failed(responseOutcome({ status: 500 }), ctx({ definition: broken }));
     expect(result.error.category).toBe('api_unexpected_status');
-    expect(result.error.context.invalidPatterns).toMatch(/^knownErrors\[0\]\.pattern: Invalid regular expression.*\(treated as not matching\)$/);
+    expect(result.error.context.invalidPatterns).toMatch(/^knownErrors\[0\]\.pattern: error parsing regexp: missing closing \].*\(treated as not matching\)$/);
   });
 });
 

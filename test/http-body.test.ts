@@ -237,7 +237,7 @@ describe('the streaming sink (EXEC-020)', () => {
     expect(outcome.body.problem?.message).toContain('kept in storage at /tmp/bodies/test.body');
   });
 
-  it('a failing sink ends the attempt as BODY_SINK_FAILED and the partial body is discarded (abort)', async () => {
+  it('a sink failing without a storage errno ends the attempt as BODY_SINK_FAILED and the partial body is discarded (abort)', async () => {
     const sink = recordingSink({ failOnWrite: 2 });
     const outcome = await sendAttempt(
       { method: 'GET', url: serve(200, { 'Content-Type': 'application/octet-stream' }, Buffer.alloc(200_000, 1)), headers: {} },
@@ -246,7 +246,7 @@ describe('the streaming sink (EXEC-020)', () => {
     const failure = outcome as NetworkErrorOutcome;
     expect(failure.kind).toBe('network_error');
     expect(failure.error).toMatchObject({ code: 'BODY_SINK_FAILED', category: 'state_inconsistent', retryable: false });
-    expect(failure.error.message).toContain('its body could not be stored (Error: ENOSPC: no space left on device, write)');
+    expect(failure.error.message).toContain('its body could not be stored (Error: the sink refused the chunk)');
     expect(failure.reachedServer).toBe('yes');
     expect(sink.aborted).toBe(1);
   });

@@ -200,7 +200,7 @@ export function recordingSink(options: { keep?: boolean; failOnWrite?: number; o
       return {
         async write(chunk) {
           sink.chunks++;
-          if (options.failOnWrite !== undefined && sink.chunks >= options.failOnWrite) throw new Error('ENOSPC: no space left on device, write');
+          if (options.failOnWrite !== undefined && sink.chunks >= options.failOnWrite) throw new Error('the sink refused the chunk');
           sink.bytes += chunk.length;
           options.onWrite?.(chunk);
           if (options.keep) kept.push(Buffer.from(chunk));

@@ -179,7 +179,7 @@ describe('loadDefinitionsFromDir', () => {
     write('def.json', makeActionDefinition({ knownErrors: [{ pattern: 'card_(declined', category: 'validation_failed', suggestion: 's' }] }));
     const [problem] = loadDefinitionsFromDir(dir).problems;
     expect(problem?.path).toBe('$.knownErrors[0].pattern');
-    expect(problem?.message).toContain('is not a valid regular expression: Invalid regular expression: /card_(declined/i: Unterminated group');
+    expect(problem?.message).toContain('is not a valid pattern: error parsing regexp: missing closing ): `card_(declined`');
   });
 
   it('a directory that does not exist is one problem naming it', () => {

@@ -6,7 +6,7 @@
  */
 import { actionError } from '../failure/action-error.ts';
 import { deepFreeze } from '../support/deep-freeze.ts';
-import { loadKeyedJsonDirectory } from '../definitions/json-directory.ts';
+import { loadKeyedJsonDirectory, type JsonDirectoryOptions } from '../definitions/json-directory.ts';
 import { formatProblem, regexProblems, unknownKeyProblems, zodIssueProblems } from '../definitions/load-problem.ts';
 import type { LoadProblem } from '../definitions/load-problem.ts';
 import { ApiCatalogEntrySchema } from '../schemas/catalog.ts';
@@ -82,10 +82,11 @@ export function createInMemoryCatalog(entries: readonly ApiCatalogEntryInput[]):
 
 /**
  * Loads every `*.json` file of `dir` (one entry per file, in file-name order). A file with any problem
- * is left out and reported; the others load. A repeated apiId keeps the first file and reports the
+ * is left out and reported; the others load. Only regular files up to `options.maxFileBytes` are read
+ * (see json-directory.ts). A repeated apiId keeps the first file and reports the
  * second, naming both.
  */
-export function loadCatalogFromDir(dir: string): { catalog: ApiCatalog; problems: LoadProblem[] } {
+export function loadCatalogFromDir(dir: string, options: JsonDirectoryOptions = {}): { catalog: ApiCatalog; problems: LoadProblem[] } {
   const { byId, problems } = loadKeyedJsonDirectory(
     dir,
     (value, file) => {
@@ -93,6 +94,7 @@ export function loadCatalogFromDir(dir: string): { catalog: ApiCatalog; problems
       return { item: entry, problems: found };
     },
     { of: (entry) => entry.apiId, path: '$.apiId', name: 'apiId' },
+    options,
   );
   return { catalog: catalogOf(byId), problems };
 }

@@ -2,7 +2,8 @@
  * Reading the CLI's JSON inputs with errors a person can act on: the file, the line and column of a
  * syntax error, or the JSON path and what was expected. Never a stack trace.
  */
-import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { DEFAULT_REQUEST_LIMITS } from '../validation/request-limits.ts';
 import type { z } from 'zod';
 import { formatZodIssues } from '../support/zod-issues.ts';
 
@@ -29,21 +30,66 @@ export function parseJsonText(text: string, source: string): unknown {
   }
 }
 
-/** Reads a JSON file (or stdin for `-`); errors name it as `shownAs` (what the user typed). */
-export async function readJsonInput(path: string, stdin: NodeJS.ReadableStream = process.stdin, shownAs = path): Promise<unknown> {
-  if (path === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-    return parseJsonText(Buffer.concat(chunks).toString('utf8'), '<stdin>');
+/** How much a JSON input may hold, and how an error names the limit. */
+export interface InputCap {
+  maxBytes: number;
+  /** What is limited, as the message says it: `requests` → `requests are limited to N bytes`. */
+  what: string;
+  /** The option that sets the limit, shown in parentheses. */
+  option?: string;
+}
+
+/** Request files and stdin: the executor's request limit (docs/limits.md), checked before parsing. */
+export const REQUEST_INPUT_CAP: InputCap = { maxBytes: DEFAULT_REQUEST_LIMITS.maxRequestBytes, what: 'requests', option: 'limits.maxRequestBytes' };
+
+/** Reads a stream to its end, or stops once it passes `maxBytes` (a pipe or /dev/zero never ends). */
+async function readCapped(stream: AsyncIterable<unknown>, maxBytes: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += bytes.length;
+    if (size > maxBytes) return undefined;
+    chunks.push(bytes);
   }
-  let text: string;
+  return Buffer.concat(chunks);
+}
+
+/** `requests are limited to 1048576 bytes (limits.maxRequestBytes)` */
+const limitText = (cap: InputCap): string => `${cap.what} are limited to ${cap.maxBytes} bytes${cap.option === undefined ? '' : ` (${cap.option})`}`;
+
+const tooMuch = (source: string, cap: InputCap): UsageError => new UsageError(`${source}: more than ${cap.maxBytes} bytes arrived; ${limitText(cap)}`);
+
+/**
+ * Reads a JSON file (or stdin for `-`); errors name it as `shownAs` (what the user typed). At most
+ * `cap.maxBytes` are read: a regular file is measured before it is read, anything else (a pipe,
+ * process substitution, a device) is read until it ends or passes the cap.
+ */
+export async function readJsonInput(path: string, stdin: NodeJS.ReadableStream = process.stdin, shownAs = path, cap: InputCap = REQUEST_INPUT_CAP): Promise<unknown> {
+  if (path === '-') {
+    const bytes = await readCapped(stdin, cap.maxBytes);
+    if (bytes === undefined) throw tooMuch('<stdin>', cap);
+    return parseJsonText(bytes.toString('utf8'), '<stdin>');
+  }
+  let bytes: Buffer | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    const handle = await open(path, 'r');
+    try {
+      const info = await handle.stat();
+      if (info.isFile() && info.size > cap.maxBytes) {
+        throw new UsageError(`${shownAs}: the file is ${info.size} bytes; ${limitText(cap)}`);
+      }
+      bytes = await readCapped(handle.createReadStream({ autoClose: false }), cap.maxBytes);
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`${shownAs}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code ?? String(error)})`);
   }
-  return parseJsonText(text, shownAs);
+  if (bytes === undefined) throw new UsageError(`${shownAs}: more than ${cap.maxBytes} bytes arrived; ${limitText(cap)}`);
+  return parseJsonText(bytes.toString('utf8'), shownAs);
 }
 
 /** Validates with a zod schema, reporting every issue as `file: $.path: message`. */

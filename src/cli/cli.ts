@@ -13,12 +13,15 @@ import { createDefinitionRegistry, loadDefinitionsFromDir } from '../definitions
 import { formatProblem } from '../definitions/load-problem.ts';
 import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';
 import { ActionExecuteRequestSchema } from '../schemas/job.ts';
+import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
+import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
 import { actionExecutionMachine } from '../../machines/action-execution.ts';
 import { toJson, toMermaid } from './machine-diagram.ts';
-import { readJsonInput, parseWith, UsageError } from './cli-input.ts';
+import { readJsonInput, parseWith, UsageError, type InputCap } from './cli-input.ts';
 import { describeState, progressLines, timelineLines, waitTicker } from './cli-render.ts';
 import { createLogger, silentLogger } from '../support/logger.ts';
 import { systemClock } from '../support/clock.ts';
+import { escapeForTerminal, terminalLines } from '../support/terminal-text.ts';
 import { z } from 'zod';
 
 export interface CliIo {
@@ -83,6 +86,15 @@ const write = (stream: NodeJS.WritableStream, text: string): void => {
 };
 
 /**
+ * Human output: every line escaped for the terminal, since ids, file names and API texts are data
+ * (see terminal-text.ts). Escaping is idempotent, so lines the renderers already escaped pass as they
+ * are. `--json` output goes through `write` untouched.
+ */
+const say = (stream: NodeJS.WritableStream, text: string): void => {
+  write(stream, terminalLines(text.endsWith('\n') ? text.slice(0, -1) : text).join('\n'));
+};
+
+/**
  * Loads the definitions directory. `execute` and `validate` need it; `resume`, `show` and `list` do
  * not (a journaled execution keeps the definition it started with), so a missing default is fine there.
  */
@@ -108,16 +120,19 @@ function loadCatalog(flags: Flags, io: CliIo) {
   return loadCatalogFromDir(dir);
 }
 
+/** Credential files are small; the cap keeps a wrong path (a log, a device) from being read whole. */
+const CREDENTIALS_INPUT_CAP: InputCap = { maxBytes: 1024 * 1024, what: 'credential files' };
+
 async function loadCredentials(flags: Flags, io: CliIo): Promise<Record<string, string>> {
   if (!flags.credentials) return {};
   const path = resolve(io.cwd, flags.credentials);
-  return parseWith(z.record(z.string(), z.string()), await readJsonInput(path, io.stdin, flags.credentials), flags.credentials);
+  return parseWith(z.record(z.string(), z.string()), await readJsonInput(path, io.stdin, flags.credentials, CREDENTIALS_INPUT_CAP), flags.credentials);
 }
 
 async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecutorOptions> = {}, definitionsRequired = false): Promise<ActionExecutor> {
   const { registry, problems } = loadDefinitions(flags, io, definitionsRequired);
   const catalog = loadCatalog(flags, io);
-  for (const problem of [...problems, ...catalog.problems]) write(io.stderr, `warning: ${formatProblem(problem)} (skipped)`);
+  for (const problem of [...problems, ...catalog.problems]) say(io.stderr, `warning: ${formatProblem(problem)} (skipped)`);
   const credentials = await loadCredentials(flags, io);
   const level = flags['log-level'] ?? 'warn';
   const options: ActionExecutorOptions = {
@@ -134,7 +149,7 @@ async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecut
     const { createWebSocketInspector } = await import('@statelyai/inspect');
     const url = flags['inspect-url'] ?? 'ws://127.0.0.1:8080';
     const inspector = createWebSocketInspector({ url });
-    write(io.stderr, `inspecting: streaming XState inspection events to ${url}`);
+    say(io.stderr, `inspecting: streaming XState inspection events to ${url}`);
     options.inspect = inspector.inspect;
     stopInspector = () => inspector.stop();
   }
@@ -159,23 +174,24 @@ async function commandExecute(positionals: string[], flags: Flags, io: CliIo): P
   const credentials = await loadCredentials(flags, io);
   request.context.credentials = { ...credentials, ...request.context.credentials };
   const human = !flags.json;
-  const ticker = waitTicker((line) => write(io.stdout, line), () => systemClock.now());
+  const ticker = waitTicker((line) => say(io.stdout, line), () => systemClock.now());
   const executor: ActionExecutor = await openExecutor(
     flags,
     io,
     {
       onTransition: (info) => {
         if (!human) return;
-        for (const line of progressLines(info, systemClock.now())) write(io.stdout, line);
+        for (const line of progressLines(info, systemClock.now())) say(io.stdout, line);
         ticker.follow(info.to === 'backingOff' ? info.context.nextAttemptAt : null);
       },
     },
     true,
   );
   try {
-    if (human) write(io.stdout, `▶ ${request.action.id} (${request.action.actionDefinitionId}), execution ${request.executionId}`);
+    if (human) say(io.stdout, `▶ ${request.action.id} (${request.action.actionDefinitionId}), execution ${request.executionId}`);
     const state = await executor.execute(request);
-    write(io.stdout, human ? describeState(state).join('\n') : JSON.stringify(state, null, 2));
+    if (human) say(io.stdout, describeState(state).join('\n'));
+    else write(io.stdout, JSON.stringify(state, null, 2));
     return state.status === 'failed' ? EXIT.actionFailed : EXIT.ok;
   } finally {
     ticker.follow(null);
@@ -190,15 +206,16 @@ async function commandResume(positionals: string[], flags: Flags, io: CliIo): Pr
       const report = await executor.resumeAll();
       if (flags.json) write(io.stdout, JSON.stringify(report, null, 2));
       else {
-        write(io.stdout, `resumed ${report.resumed}: ${report.completed} completed, ${report.failed} failed, ${report.skipped} skipped; ${report.busy} held by another process`);
-        for (const error of report.errors) write(io.stdout, `  ${error.executionId} / ${error.actionId}: ${error.message}`);
+        say(io.stdout, `resumed ${report.resumed}: ${report.completed} completed, ${report.failed} failed, ${report.skipped} skipped; ${report.busy} held by another process`);
+        for (const error of report.errors) say(io.stdout, `  ${error.executionId} / ${error.actionId}: ${error.message}`);
       }
       return report.errors.length > 0 ? EXIT.internal : report.failed > 0 ? EXIT.actionFailed : EXIT.ok;
     }
     const [executionId, actionId] = positionals;
     if (!executionId || !actionId) throw new UsageError('resume needs --all, or an execution id and an action id');
     const state = await executor.resume(executionId, actionId);
-    write(io.stdout, flags.json ? JSON.stringify(state, null, 2) : describeState(state).join('\n'));
+    if (flags.json) write(io.stdout, JSON.stringify(state, null, 2));
+    else say(io.stdout, describeState(state).join('\n'));
     return state.status === 'failed' ? EXIT.actionFailed : EXIT.ok;
   } finally {
     await executor.close();
@@ -220,8 +237,8 @@ async function commandShow(positionals: string[], flags: Flags, io: CliIo): Prom
     for (const key of keys) {
       const timeline = await executor.timeline(key.executionId, key.actionId);
       if (!timeline) continue;
-      write(io.stdout, timelineLines(timeline).join('\n'));
-      write(io.stdout, describeState(timeline.state).join('\n'));
+      say(io.stdout, timelineLines(timeline).join('\n'));
+      say(io.stdout, describeState(timeline.state).join('\n'));
     }
     return EXIT.ok;
   } finally {
@@ -237,9 +254,9 @@ async function commandList(flags: Flags, io: CliIo): Promise<number> {
       write(io.stdout, JSON.stringify(executions.map(({ executionId, actionId, status, state, attempts, updatedAt }) => ({ executionId, actionId, status, state, attempts, updatedAt })), null, 2));
       return EXIT.ok;
     }
-    if (executions.length === 0) write(io.stdout, 'no executions recorded');
+    if (executions.length === 0) say(io.stdout, 'no executions recorded');
     for (const r of executions) {
-      write(io.stdout, `${r.executionId}  ${r.actionId.padEnd(20)} ${r.status.padEnd(9)} ${r.state.padEnd(11)} attempts=${r.attempts}  updated ${r.updatedAt}`);
+      say(io.stdout, `${escapeForTerminal(r.executionId)}  ${escapeForTerminal(r.actionId).padEnd(20)} ${r.status.padEnd(9)} ${escapeForTerminal(r.state).padEnd(11)} attempts=${r.attempts}  updated ${r.updatedAt}`);
     }
     return EXIT.ok;
   } finally {
@@ -251,15 +268,18 @@ async function commandValidate(positionals: string[], flags: Flags, io: CliIo): 
   const { registry, problems, dir } = loadDefinitions(flags, io);
   const catalog = loadCatalog(flags, io);
   const all = [...problems, ...catalog.problems];
-  for (const problem of all) write(io.stderr, `error: ${formatProblem(problem)}`);
-  write(io.stdout, `${registry.list().length} definition(s) valid in ${dir}${catalog.catalog ? `, ${(await catalog.catalog.getAllApis()).length} catalog entr(ies) valid` : ''}`);
+  for (const problem of all) say(io.stderr, `error: ${formatProblem(problem)}`);
+  say(io.stdout, `${registry.list().length} definition(s) valid in ${dir}${catalog.catalog ? `, ${(await catalog.catalog.getAllApis()).length} catalog entr(ies) valid` : ''}`);
   const requestPath = positionals[0];
   if (requestPath) {
     const request = parseWith(ActionExecuteRequestSchema, await readJsonInput(resolve(io.cwd, requestPath), io.stdin, requestPath), requestPath);
+    // What execute would refuse before journaling, validate refuses too.
+    checkWellFormedIds(request);
+    checkRequestLimits(request, resolveRequestLimits());
     if (!registry.get(request.action.actionDefinitionId)) {
       throw new UsageError(`${requestPath}: $.action.actionDefinitionId: no definition "${request.action.actionDefinitionId}" (known: ${registry.list().map((d) => d.id).join(', ') || 'none'})`);
     }
-    write(io.stdout, `${requestPath}: valid request for ${request.action.actionDefinitionId}`);
+    say(io.stdout, `${requestPath}: valid request for ${request.action.actionDefinitionId}`);
   }
   return all.length > 0 ? EXIT.usage : EXIT.ok;
 }
@@ -308,22 +328,22 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      write(io.stderr, `error: ${error.message}`);
+      say(io.stderr, `error: ${error.message}`);
       return EXIT.usage;
     }
     if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      write(io.stderr, `error: ${error.message}\n\n${USAGE}`);
+      say(io.stderr, `error: ${error.message}\n\n${USAGE}`);
       return EXIT.usage;
     }
     if (isActionError(error)) {
       const detail = error.detail;
       const badInput = detail.category === 'validation_failed' || detail.code === 'REQUEST_MISMATCH';
-      write(io.stderr, `error: ${detail.message}${detail.suggestion ? `\n  suggestion: ${detail.suggestion}` : ''}`);
-      if (flags?.debug && error.stack) write(io.stderr, error.stack);
+      say(io.stderr, `error: ${detail.message}${detail.suggestion ? `\n  suggestion: ${detail.suggestion}` : ''}`);
+      if (flags?.debug && error.stack) say(io.stderr, error.stack);
       return badInput ? EXIT.usage : EXIT.internal;
     }
-    write(io.stderr, `internal error: ${error instanceof Error ? error.message : String(error)}${flags?.debug ? '' : ' (run with --debug for the stack trace)'}`);
-    if (flags?.debug && error instanceof Error && error.stack) write(io.stderr, error.stack);
+    say(io.stderr, `internal error: ${error instanceof Error ? error.message : String(error)}${flags?.debug ? '' : ' (run with --debug for the stack trace)'}`);
+    if (flags?.debug && error instanceof Error && error.stack) say(io.stderr, error.stack);
     return EXIT.internal;
   }
 }

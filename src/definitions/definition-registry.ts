@@ -5,7 +5,7 @@
  * at load time with the file and JSON path, not at 3 a.m. when the action first runs.
  */
 import { actionError } from '../failure/action-error.ts';
-import { loadKeyedJsonDirectory } from './json-directory.ts';
+import { loadKeyedJsonDirectory, type JsonDirectoryOptions } from './json-directory.ts';
 import { formatProblem, jsonPathOf, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
 import type { LoadProblem } from './load-problem.ts';
 import { ActionDefinitionSchema } from '../schemas/action-definition.ts';
@@ -90,10 +90,11 @@ export function createDefinitionRegistry(defs: readonly ActionDefinition[]): Def
 
 /**
  * Loads every `*.json` file of `dir` (one definition per file, in file-name order). A file with any
- * problem is left out and reported; the others load. A repeated id keeps the first file and reports
+ * problem is left out and reported; the others load. Only regular files up to `options.maxFileBytes`
+ * are read (see json-directory.ts). A repeated id keeps the first file and reports
  * the second, naming both.
  */
-export function loadDefinitionsFromDir(dir: string): { registry: DefinitionRegistry; problems: LoadProblem[] } {
+export function loadDefinitionsFromDir(dir: string, options: JsonDirectoryOptions = {}): { registry: DefinitionRegistry; problems: LoadProblem[] } {
   const { byId, problems } = loadKeyedJsonDirectory(
     dir,
     (value, file) => {
@@ -101,6 +102,7 @@ export function loadDefinitionsFromDir(dir: string): { registry: DefinitionRegis
       return { item: definition, problems: found };
     },
     { of: (definition) => definition.id, path: '$.id', name: 'id' },
+    options,
   );
   return { registry: registryOf(byId), problems };
 }

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { describeValue } from '../support/describe-value.ts';
 import { findSimilarNames } from '../support/similar-names.ts';
+import { compileSafePattern } from '../support/safe-pattern.ts';
 
 /** One reason a file was not loaded. */
 export interface LoadProblem {
@@ -144,19 +145,18 @@ export function unknownKeyProblems(file: string, schema: unknown, input: unknown
   return problems;
 }
 
-/** A problem for each regular expression (at the given paths of `value`) that does not compile. */
+/**
+ * A problem for each pattern (at the given paths of `value`) that the linear-time engine cannot
+ * compile — compiled exactly as the classifier compiles them (RE2, case-insensitive), so a file that
+ * loads never carries a pattern that fails or stalls at match time.
+ */
 export function regexProblems(file: string, value: unknown, paths: readonly (readonly PropertyKey[])[]): LoadProblem[] {
   const problems: LoadProblem[] = [];
   for (const path of paths) {
     const source = valueAt(value, path);
     if (typeof source !== 'string') continue;
-    try {
-      // Compiled as the classifier compiles them (case-insensitive).
-      new RegExp(source, 'i');
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      problems.push({ file, path: jsonPathOf(path), message: `is not a valid regular expression: ${reason}` });
-    }
+    const compiled = compileSafePattern(source);
+    if (typeof compiled === 'string') problems.push({ file, path: jsonPathOf(path), message: `is not a valid pattern: ${compiled}` });
   }
   return problems;
 }

@@ -68,6 +68,17 @@ export interface ActionExecutorOptions {
   leaseTtlMs?: number;
   /** Response bytes kept inline (and in the journal) before a body streams to storage. @default 1048576 (1 MiB) */
   inlineBodyLimit?: number;
+  /**
+   * Size limits on submitted requests, in UTF-8 bytes (docs/limits.md). A request over them is refused
+   * by `execute` as `validation_failed` (`REQUEST_TOO_LARGE` / `INPUT_TOO_LARGE`) before anything is
+   * journaled. A limit that is not a positive integer throws a RangeError when the executor is created.
+   */
+  limits?: {
+    /** The whole request as JSON. @default 1048576 (1 MiB) */
+    maxRequestBytes?: number;
+    /** Each input value after its references are resolved. @default 262144 (256 KiB) */
+    maxInputBytes?: number;
+  };
   /** XState inspection (`--inspect`): receives the driver's inspection events of every execution. @default none */
   inspect?: ((event: InspectionEvent) => void) | Observer<InspectionEvent>;
   /** Listeners for outbox events. More can be added with `on`. @default none */

@@ -26,6 +26,8 @@ import { createLocalStorageProvider, type ExecutorStorage } from '../../storage/
 import { storageIdFor } from './storage-ids.ts';
 import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
 import { testHooksOf } from './test-hooks.ts';
+import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
+import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
 import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecutionSummary, type ResumeAllReport } from './executor-api.ts';
 
 /** The API types, so callers import the executor from one place. */
@@ -69,6 +71,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const logger = options.logger ?? silentLogger();
+  const limits = resolveRequestLimits(options.limits);
   const durability = options.durability ?? EXECUTOR_DEFAULTS.durability;
   const ownsJournal = typeof options.db !== 'object';
   const journal: Journal = typeof options.db === 'object' ? options.db : openSqliteJournal(options.db ?? options.dbPath ?? EXECUTOR_DEFAULTS.db, { durability });
@@ -381,6 +384,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
           suggestion: 'Fix the request so it matches the action.execute.requested payload (spec §3.2).',
         });
       }
+      // Bad input is refused before anything is journaled.
+      checkWellFormedIds(parsed.data);
+      checkRequestLimits(parsed.data, limits);
       return submit(parsed.data);
     },
 

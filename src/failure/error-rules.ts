@@ -1,11 +1,15 @@
 /**
  * Matching the rules that users write — catalog `errorMappings`, `rateLimiting.detection` and a
- * definition's `knownErrors` — against one failed attempt. Patterns are user input: an invalid regex
- * never throws; it simply does not match, and the caller reports it in the error context.
- * Patterns are case-insensitive (API messages and header values vary in case between versions).
+ * definition's `knownErrors` — against one failed attempt. Patterns are user input: they run on the
+ * linear-time engine of support/safe-pattern.ts, so no pattern can stall classification (the loaders
+ * reject what it cannot compile; an entry from a remote catalog is not loaded through them, so an
+ * uncompilable pattern still never throws here: it does not match, and the caller reports it in the
+ * error context). Patterns are case-insensitive (API messages and header values vary in case between
+ * versions).
  */
 import type { ApiErrorMapping, ApiRateLimitConfig } from '../schemas/catalog.ts';
 import type { ActionDefinition } from '../schemas/action-definition.ts';
+import { compileSafePattern } from '../support/safe-pattern.ts';
 
 /** What a rule can look at. */
 export interface RuleFacts {
@@ -20,24 +24,8 @@ export interface RuleFacts {
 /** Collects "rule X has an invalid pattern" notes while matching. */
 export type InvalidPatternSink = (note: string) => void;
 
-const compiled = new Map<string, RegExp | string>();
-
-/** Compiles a user pattern once; returns the compile error message instead of throwing. */
-export function compilePattern(source: string): RegExp | string {
-  let found = compiled.get(source);
-  if (found === undefined) {
-    try {
-      found = new RegExp(source, 'i');
-    } catch (error) {
-      found = error instanceof Error ? error.message : String(error);
-    }
-    compiled.set(source, found);
-  }
-  return found;
-}
-
 function testPattern(source: string, texts: readonly string[], where: string, invalid: InvalidPatternSink): boolean {
-  const regex = compilePattern(source);
+  const regex = compileSafePattern(source);
   if (typeof regex === 'string') {
     invalid(`${where}: ${regex}`);
     return false;

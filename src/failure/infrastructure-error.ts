@@ -4,6 +4,7 @@
  * state and throws, so the caller (or the platform's retry) resumes it from the journal later.
  */
 import { isActionError } from './action-error.ts';
+import { isStorageProviderFailure } from './storage-fault.ts';
 
 const BRAND = Symbol.for('action-executor.InfrastructureError');
 
@@ -15,11 +16,14 @@ export class InfrastructureError extends Error {
   }
 }
 
-/** SQLite errors (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR…), a busy journal, or an InfrastructureError. */
+/**
+ * SQLite errors (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR…), a busy journal, the storage provider's I/O
+ * failures (STORAGE_SAVE_FAILED…: a full disk is not the action's fault), or an InfrastructureError.
+ */
 export function isInfrastructureError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   if ((error as Record<symbol, unknown>)[BRAND] === true) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && code.startsWith('SQLITE_')) return true;
-  return isActionError(error) && error.detail.code === 'JOURNAL_BUSY';
+  return isActionError(error) && (error.detail.code === 'JOURNAL_BUSY' || isStorageProviderFailure(error.detail));
 }

@@ -6,7 +6,8 @@
  *
  * `sendAttempt` resolves for everything the network or the server did; it rejects only when the
  * request itself is unusable (a URL that does not parse, a non-positive timeout, a header value that
- * cannot be sent), which is a definition or programming error.
+ * cannot be sent), which is a definition or programming error, and with an InfrastructureError when
+ * the body sink's storage fails (a full disk is not the server's answer).
  */
 import type { Dispatcher } from 'undici';
 import { actionError, isActionError, errorDetail } from '../failure/action-error.ts';

@@ -278,11 +278,14 @@ export function responseTooLarge(
     { limit: String(cap.limit), limitSource: cap.source });
 }
 
-/** BODY_SINK_FAILED: the response arrived but storing its body failed (our side, not the server's). */
+/**
+ * BODY_SINK_FAILED: the response arrived but the sink refused its body for a reason that is not a
+ * storage fault (those are thrown as InfrastructureError by response-body.ts): a bug in a custom sink.
+ */
 export function bodySinkFailed(input: Omit<NetworkFailureInput, 'stage'>): NetworkFailure {
   const cause = describeCause(causes(input.error));
   return build('BODY_SINK_FAILED', { category: 'state_inconsistent', retryable: false, reachedServer: 'yes' }, input, 'body',
     `the server answered${input.status === undefined ? '' : ` ${input.status}`} but its body could not be stored (${cause.text}); received ${received(input)}.`,
-    'The storage sink failed (disk full, permissions, storage path). Fix the storage and run the action again; the request reached the server, so check whether repeating it is safe.',
+    'The body sink failed without a storage error (a full disk or an I/O error would have stopped the run for a resume instead); check the sink implementation. The request reached the server, so check whether repeating it is safe.',
     { causeCode: cause.code, cause: cause.text });
 }

@@ -1,6 +1,7 @@
 /**
  * Request building (DESIGN §4, EXEC-005): a definition plus validated inputs become a PreparedRequest.
- * `{param}` placeholders in the URL are filled URL-encoded; header values may use `{param}`, the
+ * `{param}` placeholders in the URL are filled URL-encoded (an input that would make a path segment
+ * `.` or `..` is refused: it would change the path); header values may use `{param}`, the
  * reserved `{idempotencyKey}` and `${credentials.NAME}`; the inputs no placeholder used go to the
  * query string (GET/DELETE) or a JSON body (POST/PUT/PATCH). Authentication headers are not added
  * here: the auth hook adds them per hop, so a redirect can drop them. Pure.
@@ -94,6 +95,40 @@ function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === lower);
 }
 
+/**
+ * A whole path segment of `.` or `..` — also percent-encoded, since the WHATWG URL parser treats
+ * `%2e%2e` as `..` too (so encoding the dots cannot keep the segment, and a server that decodes
+ * before routing would climb anyway).
+ */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+function dotSegmentInput(def: ActionDefinition, names: readonly string[], inputs: Readonly<Record<string, unknown>>): Error {
+  const which = names.map((name) => `input "${name}" is ${JSON.stringify(scalarText(inputs[name]) ?? '')}`).join(' and ');
+  return actionError('validation_failed', `${describeDefinition(def)}: ${which}, which would make a whole path segment of endpoint.url (${def.endpoint.url}) "." or "..": URL normalisation would then remove the segment (and ".." the one before it), sending the request to another path of the API. Refused before anything was sent.`, {
+    code: 'DOT_SEGMENT_INPUT',
+    context: { definition: def.id, field: 'endpoint.url', placeholder: names.join(', ') },
+    suggestion: `A path segment cannot be "." or "..". Check where ${names.map((name) => `"${name}"`).join(' and ')} comes from: such a value usually means a missing id, or an attempt to reach another endpoint.`,
+  });
+}
+
+/**
+ * Fills the URL's placeholders. In the path (before `?` or `#`) each segment is filled on its own,
+ * so a segment that the inputs turn into a dot segment is refused, naming the inputs.
+ */
+function fillUrl(def: ActionDefinition, inputs: Readonly<Record<string, unknown>>, fill: (whole: string, name: string) => string): string {
+  const template = def.endpoint.url;
+  const end = template.search(/[?#]/);
+  const path = end === -1 ? template : template.slice(0, end);
+  const rest = end === -1 ? '' : template.slice(end);
+  const segments = path.split('/').map((segment) => {
+    const names = [...segment.matchAll(PLACEHOLDER)].map((match) => match[1] as string);
+    const filled = segment.replace(PLACEHOLDER, fill);
+    if (names.length > 0 && DOT_SEGMENT.test(filled)) throw dotSegmentInput(def, names, inputs);
+    return filled;
+  });
+  return `${segments.join('/')}${rest.replace(PLACEHOLDER, fill)}`;
+}
+
 /** Builds the request for one action execution. Throws ActionError (validation_failed, auth_invalid). */
 export function buildRequest(
   def: ActionDefinition,
@@ -111,13 +146,14 @@ export function buildRequest(
       suggestion: 'Use a {param} placeholder and pass the value as an input; put secrets in the authentication block or a header.',
     });
   }
-  const filledUrl = def.endpoint.url.replace(PLACEHOLDER, (_whole, name: string) => {
+  const fillUrlPlaceholder = (_whole: string, name: string): string => {
     if (!Object.hasOwn(inputs, name) || inputs[name] === undefined || inputs[name] === null) throw missingPlaceholder(def, 'endpoint.url', name, inputs);
     const text = scalarText(inputs[name]);
     if (text === undefined) throw nonScalarPlaceholder(def, 'endpoint.url', name, inputs[name]);
     used.add(name);
     return encodeURIComponent(text);
-  });
+  };
+  const filledUrl = fillUrl(def, inputs, fillUrlPlaceholder);
 
   // Headers: static values, {param}, {idempotencyKey} and ${credentials.NAME}, in one pass so a value
   // filled in from an input is never itself read as a template.

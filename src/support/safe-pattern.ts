@@ -29,8 +29,9 @@ export function compileSafePattern(source: string, options: { caseInsensitive?: 
       const compiled = RE2JS.compile(source, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0);
       found = { source, test: (text: string) => compiled.test(text) };
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      found = `${reason} (patterns use RE2 syntax, which has no backreferences or lookaround, so matching always takes linear time)`;
+      // RE2JS quotes the pattern with the `(?i)` it added for the flag; show what the user wrote.
+      const reason = (error instanceof Error ? error.message : String(error)).replace(`\`(?i)${source}`, `\`${source}`);
+      found = `${reason} (patterns use RE2 syntax, which has no backreferences or lookaround, so matching always takes linear time; see https://github.com/google/re2/wiki/Syntax)`;
     }
     cache.set(cacheKey, found);
   }

@@ -2,6 +2,8 @@
  * The final response's body, from stream to ReceivedBody: the size cap (declared or streamed), the
  * empty cases, streaming with the sink, and interpretation — or the classified failure when the body
  * could not be read (RESPONSE_TOO_LARGE, PARTIAL_RESPONSE, RESPONSE_TIMEOUT, BODY_SINK_FAILED, …).
+ * Storage failing under the sink (a full disk, an I/O error) is not such an outcome: it is thrown as an
+ * InfrastructureError, so the run stops unrecorded and resumes once storage works.
  */
 import { encodingProblem, interpretBody, type BodyContext } from './body-interpretation.ts';
 import { DEFAULT_MAX_BYTES_IN_MEMORY, DEFAULT_MAX_BYTES_WITH_SINK, readBody, type ReadBody } from './body-reader.ts';
@@ -10,6 +12,8 @@ import { bodyTreatment, parseMediaType, type BodyTreatment } from './media-type.
 import { bodySinkFailed, describeNetworkFailure, responseTooLarge, type NetworkFailure } from '../network-errors.ts';
 import type { ApiQuirks } from '../../schemas/catalog.ts';
 import { createStreamingTextCheck, findInvalidUtf8, resolveCharset, type CharsetResolution } from './text-decoding.ts';
+import { InfrastructureError } from '../../failure/infrastructure-error.ts';
+import { storageFaultCode } from '../../failure/storage-fault.ts';
 
 /** SHA-256 of zero bytes. */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -73,9 +77,20 @@ function receivedBody(read: ReadBody, treatment: BodyTreatment, contentType: str
   return body;
 }
 
+/** The sink's storage failed: the executor's fault, thrown instead of becoming the attempt's outcome. */
+function storageFailed(options: ResponseBodyOptions, size: number, code: string, error: unknown): InfrastructureError {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+  const reason = message.includes(code) ? message : `${code}: ${message}`;
+  return new InfrastructureError(
+    `${options.operation}: the server answered ${options.status}, but storing its body failed after ${size} bytes (${options.redact(reason)}). This is the executor's storage failing, not the action: the run stopped without recording a result and resumes once storage works (free space, fix the storage directory's permissions).`,
+    { cause: error },
+  );
+}
+
 /**
  * Reads and interprets the final response's body. The cap is `quirks.maxResponseSize`, else
- * DEFAULT_MAX_BYTES_IN_MEMORY without a sink and DEFAULT_MAX_BYTES_WITH_SINK with one. Never rejects.
+ * DEFAULT_MAX_BYTES_IN_MEMORY without a sink and DEFAULT_MAX_BYTES_WITH_SINK with one. Rejects only
+ * with an InfrastructureError, when the sink's storage fails (see storage-fault.ts).
  */
 export async function readResponseBody(stream: ReadableStream<Uint8Array> | null, options: ResponseBodyOptions): Promise<ResponseBodyResult> {
   const { status, headers, quirks } = options;
@@ -110,6 +125,10 @@ export async function readResponseBody(stream: ReadableStream<Uint8Array> | null
   });
   if (read.ok) return { ok: true, body: receivedBody(read, treatment, media.essence, context, charset), head: read.head };
 
+  if (read.reason === 'sink') {
+    const code = storageFaultCode(read.error);
+    if (code !== undefined) throw storageFailed(options, read.size, code, read.error);
+  }
   const received = { ...failInput(), bytesReceived: read.size };
   const failure = read.reason === 'too_large'
     ? responseTooLarge(received, { limit, source })
