@@ -175,8 +175,14 @@ export class SqliteJournal implements Journal {
   }
 
   commit(key: ExecutionKey, writes: readonly JournalWrite[], fence: Fence | null, now: number): Promise<CommitResult> {
-    // Serialize outside the transaction, so a value with no JSON form fails before anything is queued.
-    const prepared = writes.map((write) => this.prepareWrite(key, write));
+    // Serialize outside the transaction, so a value with no JSON form fails before anything is queued
+    // — as a rejection, like every other failure of this Promise-returning method.
+    let prepared: ReturnType<SqliteJournal['prepareWrite']>[];
+    try {
+      prepared = writes.map((write) => this.prepareWrite(key, write));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     return this.write(() => {
       const result: CommitResult = {};
       let effective = fence;
