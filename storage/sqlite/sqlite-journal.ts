@@ -148,8 +148,13 @@ export class SqliteJournal implements Journal {
     } catch (error) {
       throw this.transactionError(error, units.length);
     }
-    this.stats.commits += 1;
-    this.stats.writes += units.length;
+    // Count what was committed: a unit undone at its savepoint wrote nothing, and a batch whose every
+    // unit was undone committed nothing (JournalStats counts applied work, for per-action figures).
+    const applied = outcomes.filter((outcome) => outcome.ok).length;
+    if (applied > 0) {
+      this.stats.commits += 1;
+      this.stats.writes += applied;
+    }
     return outcomes;
   }
 
