@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { ActionError, actionError, errorDetail, isActionError } from '../../src/failure/action-error.ts';
@@ -82,7 +82,9 @@ export function openSqliteJournal(path: string, opts: SqliteJournalOptions = {})
     db?.close();
     if (isActionError(error)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
-    const missing = opts.readOnly && (error as { code?: string }).code === 'SQLITE_CANTOPEN';
+    // Asked of the file, not of the error: better-sqlite3 reports a missing directory as a TypeError
+    // without SQLITE_CANTOPEN, and SQLITE_CANTOPEN also means "no permission", which is not "missing".
+    const missing = opts.readOnly === true && !existsSync(file);
     const detail = errorDetail('state_inconsistent', missing ? `No journal at ${file}: nothing has been recorded there.` : `Cannot open the journal ${file}: ${reason}.`, {
       code: missing ? 'JOURNAL_NOT_FOUND' : 'JOURNAL_OPEN_FAILED',
       context: { file, reason },
