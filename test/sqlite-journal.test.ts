@@ -44,6 +44,8 @@ function memoryDb(): Database.Database {
 
 const KEY: ExecutionKey = { executionId: '7d1e0c8e-0000-4000-8000-000000000001', actionId: 'fetch-user' };
 
+const lockFiles = (file: string): string[] => readdirSync(`${file}.owners`).filter((name) => name.endsWith('.lock')).sort();
+
 async function create(journal: SqliteJournal, key: ExecutionKey = KEY, now = 1000, more: Parameters<typeof createWrite>[0] = {}): Promise<void> {
   await journal.commit(key, [createWrite(more)], null, now);
 }
@@ -212,6 +214,18 @@ describe('sqlite journal file format', () => {
     expect(raw).toEqual({ type: 'text', text: JSON.stringify(request) });
   });
 
+  it('refusals name the value or the operation, the key and the file', async () => {
+    const file = join(tempDir(), 'journal.db');
+    const journal = open(file);
+    await create(journal);
+    const notJson = await rejectedActionError(journal.commit(KEY, [step('validating', { snapshot: undefined })], null, 2));
+    expect(notJson.message).toBe(`Cannot journal snapshot of execution ${KEY.executionId} / action ${KEY.actionId}: the value (undefined) has no JSON form.`);
+    const missing = await rejectedActionError(journal.commit({ ...KEY, actionId: 'typo' }, [step('validating')], null, 2));
+    expect(missing.message).toBe(`commit: execution ${KEY.executionId} / action typo is not in the journal ${file}.`);
+    expect(missing.detail.context).toEqual({ file, executionId: KEY.executionId, actionId: 'typo', operation: 'commit' });
+    expect(journal.db.prepare('SELECT COUNT(*) FROM transitions').pluck().get()).toBe(0);
+  });
+
   it('a constraint failing in the last write of a commit rolls back the whole commit (outbox CHECK)', async () => {
     const journal = open();
     await create(journal);
@@ -266,8 +280,6 @@ describe('sqlite journal file format', () => {
 });
 
 describe('sqlite owner locks', () => {
-  const lockFiles = (file: string): string[] => readdirSync(`${file}.owners`).filter((name) => name.endsWith('.lock')).sort();
-
   it('<journal>.owners/<ownerId>.lock exists while the journal is open and is removed on close; unsafe characters are replaced', async () => {
     const file = join(tempDir(), 'journal.db');
     const journal = openSqliteJournal(file, { ownerId: 'owner-a' });
@@ -320,9 +332,7 @@ describe('sqlite journal across processes', () => {
     return { child, lines: createInterface({ input: child.stdout })[Symbol.asyncIterator]() };
   }
 
-  async function nextJson<T>(lines: AsyncIterator<string>): Promise<T> {
-    return JSON.parse((await lines.next()).value as string) as T;
-  }
+  const nextJson = async <T>(lines: AsyncIterator<string>): Promise<T> => JSON.parse((await lines.next()).value as string) as T;
 
   /**
    * Whether `pid` is dead but unreaped: a zombie whose every thread has exited (the thread-group
@@ -367,10 +377,9 @@ describe('sqlite journal across processes', () => {
     await exited;
     expect(await journal.acquireLease(leaseKey, Date.now(), 30_000)).toMatchObject({ acquired: true, tookOverFrom: holder });
     // Killed, the child never removed its lock file; now that no lease names it, the next open sweeps it.
-    const locks = () => readdirSync(`${file}.owners`).filter((name) => name.endsWith('.lock')).sort();
-    expect(locks()).toEqual(['child-owner.lock', 'parent-owner.lock']);
+    expect(lockFiles(file)).toEqual(['child-owner.lock', 'parent-owner.lock']);
     open(file, { ownerId: 'later' });
-    expect(locks()).toEqual(['later.lock', 'parent-owner.lock']);
+    expect(lockFiles(file)).toEqual(['later.lock', 'parent-owner.lock']);
   });
 
   it.skipIf(!existsSync('/proc/self/status'))('a lease holder killed while it holds the lease is taken over at once even while it is still an unreaped zombie (issue 13 item 2)', async () => {
