@@ -2,7 +2,7 @@
  * The journal (DESIGN §6): the durable record of every action execution — its latest state, the
  * append-only transitions, each HTTP attempt's write-ahead intent and outcome, the lease that makes one
  * process its single writer, the outbox and the client-side rate-limit buckets. This file is the
- * interface; `storage/sqlite/` and `storage/postgres/` implement it, and `storage/journal-conformance.ts`
+ * interface; `storage/sqlite/` and `storage/postgres/` implement it, and `test/support/journal-conformance.ts`
  * is the suite every backend passes.
  *
  * Writes are grouped: `commit` takes every write one execution needs to make durable before its next

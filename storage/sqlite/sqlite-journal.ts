@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { ActionError, actionError, errorDetail, isActionError } from '../../src/failure/action-error.ts';
@@ -82,7 +82,9 @@ export function openSqliteJournal(path: string, opts: SqliteJournalOptions = {})
     db?.close();
     if (isActionError(error)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
-    const missing = opts.readOnly && (error as { code?: string }).code === 'SQLITE_CANTOPEN';
+    // Asked of the file, not of the error: better-sqlite3 reports a missing directory as a TypeError
+    // without SQLITE_CANTOPEN, and SQLITE_CANTOPEN also means "no permission", which is not "missing".
+    const missing = opts.readOnly === true && !existsSync(file);
     const detail = errorDetail('state_inconsistent', missing ? `No journal at ${file}: nothing has been recorded there.` : `Cannot open the journal ${file}: ${reason}.`, {
       code: missing ? 'JOURNAL_NOT_FOUND' : 'JOURNAL_OPEN_FAILED',
       context: { file, reason },
@@ -148,8 +150,13 @@ export class SqliteJournal implements Journal {
     } catch (error) {
       throw this.transactionError(error, units.length);
     }
-    this.stats.commits += 1;
-    this.stats.writes += units.length;
+    // Count what was committed: a unit undone at its savepoint wrote nothing, and a batch whose every
+    // unit was undone committed nothing (JournalStats counts applied work, for per-action figures).
+    const applied = outcomes.filter((outcome) => outcome.ok).length;
+    if (applied > 0) {
+      this.stats.commits += 1;
+      this.stats.writes += applied;
+    }
     return outcomes;
   }
 
@@ -175,8 +182,14 @@ export class SqliteJournal implements Journal {
   }
 
   commit(key: ExecutionKey, writes: readonly JournalWrite[], fence: Fence | null, now: number): Promise<CommitResult> {
-    // Serialize outside the transaction, so a value with no JSON form fails before anything is queued.
-    const prepared = writes.map((write) => this.prepareWrite(key, write));
+    // Serialize outside the transaction, so a value with no JSON form fails before anything is queued
+    // — as a rejection, like every other failure of this Promise-returning method.
+    let prepared: ReturnType<SqliteJournal['prepareWrite']>[];
+    try {
+      prepared = writes.map((write) => this.prepareWrite(key, write));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     return this.write(() => {
       const result: CommitResult = {};
       let effective = fence;

@@ -24,3 +24,15 @@ export function contextWith(outputs: Record<string, Record<string, unknown>>, cr
   for (const [id, output] of Object.entries(outputs)) previousResults[id] = JSON.stringify(output);
   return { previousResults, credentials };
 }
+
+/** The async twin of {@link thrownActionError}: awaits `promise`, expecting it to reject with a valid ActionError. */
+export async function rejectedActionError(promise: Promise<unknown>): Promise<ActionError> {
+  const outcome = await promise.then(
+    () => ({ rejected: false as const }),
+    (error: unknown) => ({ rejected: true as const, error }),
+  );
+  if (!outcome.rejected) throw new Error('expected an ActionError, but the promise resolved');
+  return thrownActionError(() => {
+    throw outcome.error;
+  });
+}
