@@ -244,6 +244,12 @@ const rows: Row[] = [
     also: (d) => expect(d.requestConfirmations).toEqual([{ actionId: 'a', requestedAt: iso(T) }]),
   },
   {
+    rule: 'userConfirmation: a request with a timeout says when to wake for it',
+    actions: [action('a', { confirm: { timeout: 60_000 } })],
+    expected: { status: 'paused_for_confirmation', ask: ['a'] },
+    also: (d) => expect(d.wakeAt).toBe(T + 60_000),
+  },
+  {
     rule: 'userConfirmation: the plan is running, not paused, while other branches can run',
     actions: [action('a', { confirm: {} }), action('b')],
     expected: { status: 'running', start: ['b'], ask: ['a'] },

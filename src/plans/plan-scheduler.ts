@@ -98,8 +98,12 @@ const PENDING: ActionRuntimeState = Object.freeze({ status: 'pending' });
 interface Round {
   changed: boolean;
   ready: ActionStart[];
+  /** Actions to ask for confirmation now. */
   asks: string[];
-  dueTimes: (number | undefined)[];
+  /** Actions whose confirmation was asked and is not answered yet. */
+  pending: number;
+  /** When the unanswered and the newly asked confirmations time out. */
+  dueTimes: number[];
 }
 
 /** The failed action that fails the plan: nothing stands in and it may not be ignored; the earliest to end. */
@@ -185,7 +189,7 @@ export function decidePlan(input: PlanDecisionInput): PlanDecision {
   let failure = cancelled ? undefined : planFailure(view);
   let round: Round;
   for (;;) {
-    round = { changed: false, ready: [], asks: [], dueTimes: [] };
+    round = { changed: false, ready: [], asks: [], pending: 0, dueTimes: [] };
     for (const id of graph.ids) {
       const status = view.state(id).status;
       if (hasEnded(status) || status === 'running') continue;
@@ -204,8 +208,12 @@ export function decidePlan(input: PlanDecisionInput): PlanDecision {
         round.changed = true;
       } else if (verdict.kind === 'request') {
         round.asks.push(id);
+        // Requested now, so due `timeout` from now; the runner must wake for it like for any pending one.
+        const timeout = action.userConfirmation?.timeout;
+        if (timeout !== undefined) round.dueTimes.push(now + timeout);
       } else if (verdict.kind === 'pending') {
-        round.dueTimes.push(verdict.dueAt);
+        round.pending++;
+        if (verdict.dueAt !== undefined) round.dueTimes.push(verdict.dueAt);
       } else {
         const start: ActionStart = { actionId: id, previousResults: previousResultsFor(view, id) };
         const primary = graph.primaryOf(id);
@@ -219,7 +227,7 @@ export function decidePlan(input: PlanDecisionInput): PlanDecision {
 
   const running = graph.ids.filter((id) => view.state(id).status === 'running');
   const start = round.ready.slice(0, Math.max(0, input.maxConcurrency - running.length));
-  const waitingForAnswer = round.asks.length + round.dueTimes.length;
+  const waitingForAnswer = round.asks.length + round.pending;
 
   let stuck: ErrorDetail | undefined;
   const unended = graph.ids.filter((id) => !hasEnded(view.state(id).status));
@@ -273,8 +281,7 @@ export function decidePlan(input: PlanDecisionInput): PlanDecision {
     metrics: metricsOf(view, input, allEnded, start.length + round.asks.length > 0),
   };
   if (error !== undefined) decision.error = error;
-  const dueTimes = round.dueTimes.filter((due): due is number => due !== undefined);
-  if (!allEnded && dueTimes.length > 0) decision.wakeAt = Math.min(...dueTimes);
+  if (!allEnded && round.dueTimes.length > 0) decision.wakeAt = Math.min(...round.dueTimes);
   return decision;
 }
 
