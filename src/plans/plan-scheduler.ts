@@ -232,11 +232,11 @@ export function decidePlan(input: PlanDecisionInput): PlanDecision {
   let stuck: ErrorDetail | undefined;
   const unended = graph.ids.filter((id) => !hasEnded(view.state(id).status));
   if (unended.length > 0 && running.length + start.length + waitingForAnswer === 0) {
-    // Only a plan validation refuses gets here: everything left waits on something that waits back.
+    // Only a plan that validation refuses gets here: everything left waits on something that waits back.
     stuck = errorDetail('state_inconsistent', `No action can start: ${unended.map((id) => `"${id}"`).join(', ')} wait for each other.`, {
       code: 'PLAN_STUCK',
       context: { actions: unended.join(', ') },
-      suggestion: 'Run the plan through validatePlan (action-executor plan run does): it reports dependency cycles and alternatives that wait for the action they replace.',
+      suggestion: 'Validate the plan before running it (validatePlan): it reports the dependency cycles and the alternatives that wait for the action they replace.',
     });
     for (const id of unended) finish({ actionId: id, status: 'skipped', reason: 'Not run: it waits for actions that can never end (see the plan error).' });
   }
