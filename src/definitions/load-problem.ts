@@ -117,6 +117,41 @@ function objectSchemasAt(schema: unknown, segments: readonly PropertyKey[]): Sch
 /** Keys every JSON file may carry for editors and humans; they are ignored, not reported. */
 const ANNOTATION_KEYS = new Set(['$schema', '$comment']);
 
+/** The fields the schema allows for an object at `path` (empty where the schema has no object). */
+function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
+  return [...new Set(objectSchemasAt(schema, path).flatMap((def) => Object.keys(def.shape ?? {})))];
+}
+
+function unknownKeyProblem(file: string, known: readonly string[], path: readonly PropertyKey[], key: string, what: string): LoadProblem {
+  const similar = findSimilarNames(key, known);
+  const hint = similar.length > 0 ? `; did you mean ${similar.map((s) => `"${s}"`).join(' or ')}?` : known.length > 0 ? ` (known fields here: ${known.join(', ')})` : '';
+  return { file, path: jsonPathOf([...path, key]), message: `unknown field "${key}" is not part of ${what}${hint}` };
+}
+
+/**
+ * Fields the schema does not know, found from the schema's shape alone, so they are reported even
+ * when the input fails the schema elsewhere (then there is no parsed value to compare with).
+ * Objects the schema describes as records (free-form keys) are not checked.
+ */
+export function unknownKeyProblemsBySchema(file: string, schema: unknown, input: unknown, what: string): LoadProblem[] {
+  const problems: LoadProblem[] = [];
+  const walk = (node: unknown, path: PropertyKey[]): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, index) => walk(item, [...path, index]));
+      return;
+    }
+    if (!isPlainObject(node)) return;
+    const known = knownKeysAt(schema, path);
+    if (known.length === 0) return;
+    for (const key of Object.keys(node)) {
+      if (known.includes(key)) walk(node[key], [...path, key]);
+      else if (!ANNOTATION_KEYS.has(key)) problems.push(unknownKeyProblem(file, known, path, key, what));
+    }
+  };
+  walk(input, []);
+  return problems;
+}
+
 /**
  * Fields the schema does not know. zod objects drop unknown keys silently, so a typo such as
  * `authentcation` would load as "no authentication" and fail at 3 a.m. with a 401; comparing the
@@ -134,10 +169,7 @@ export function unknownKeyProblems(file: string, schema: unknown, input: unknown
       if (Object.hasOwn(outNode, key)) {
         walk(inNode[key], outNode[key], [...path, key]);
       } else if (!ANNOTATION_KEYS.has(key)) {
-        const known = [...new Set(objectSchemasAt(schema, path).flatMap((def) => Object.keys(def.shape ?? {})))];
-        const similar = findSimilarNames(key, known);
-        const hint = similar.length > 0 ? `; did you mean ${similar.map((s) => `"${s}"`).join(' or ')}?` : known.length > 0 ? ` (known fields here: ${known.join(', ')})` : '';
-        problems.push({ file, path: jsonPathOf([...path, key]), message: `unknown field "${key}" is not part of ${what}${hint}` });
+        problems.push(unknownKeyProblem(file, knownKeysAt(schema, path), path, key, what));
       }
     }
   };

@@ -69,3 +69,9 @@ export function findSimilarNames(target: string, candidates: Iterable<string>, l
   }
   return best.slice(0, limit);
 }
+
+/** `; did you mean "a" or "b"?` when candidates look like `target` (see {@link findSimilarNames}), else `''`. */
+export function didYouMean(target: string, candidates: Iterable<string>): string {
+  const similar = findSimilarNames(target, candidates);
+  return similar.length === 0 ? '' : `; did you mean ${similar.map((name) => JSON.stringify(name)).join(' or ')}?`;
+}
