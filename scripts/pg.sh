@@ -25,7 +25,7 @@ role=ae
 log() { echo "pg.sh: $*" >&2; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 seconds_since() { local ms=$(($(now_ms) - $1)); printf '%d.%03d s' $((ms / 1000)) $((ms % 1000)); }
-redact() { sed -E 's#(://[^:/@]+:)[^@]*@#\1***@#' <<<"$1"; }
+redact() { sed -E 's#(://[^:/@]+:)[^@]*@#\1[REDACTED]@#' <<<"$1"; }
 
 # initdb refuses to run as root, so root hands the cluster to an unprivileged user.
 if [ "$(id -u)" -eq 0 ]; then
