@@ -144,7 +144,7 @@ export async function openPostgresStorageProvider(options: PostgresStorageOption
   };
 
   try {
-    await withClient('open (schema migrations)', (client) => applyMigrations(client, STORAGE_MIGRATIONS, target));
+    await withClient('open', (client) => applyMigrations(client, STORAGE_MIGRATIONS, target));
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;

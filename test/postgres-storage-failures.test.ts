@@ -67,7 +67,7 @@ describeWithPostgres('Postgres storage: infrastructure failures are clear and ne
       const url = withUrl(database.url, (u) => (u.port = String(port)));
       const error = await infrastructureFailure(openPostgresStorageProvider({ url }));
       expect(error.code).toBe('POSTGRES_UNREACHABLE');
-      expect(error.message).toMatch(/^PostgreSQL storage open \(schema migrations\) failed at 127\.0\.0\.1:\d+, database "[^"]+", user "ae": cannot connect \(ECONNREFUSED/);
+      expect(error.message).toMatch(/^PostgreSQL storage open failed at 127\.0\.0\.1:\d+, database "[^"]+", user "ae": cannot connect \(ECONNREFUSED/);
       expect(error.message).toContain(`pg_isready -h 127.0.0.1 -p ${port}`);
       expectNamesTargetWithoutSecrets(error, port, database.name, [password]);
     });
