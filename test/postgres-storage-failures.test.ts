@@ -171,6 +171,31 @@ describeWithPostgres('Postgres storage: infrastructure failures are clear and ne
       expect((await opened[5]!.load('c', 'x'))?.data.toString()).toBe('1');
     });
 
+    it('a user with table privileges only (no CREATE on the schema) can open a database its owner migrated', async () => {
+      const fresh = await freshDatabase('storage_owner_migrated');
+      databases.push(fresh);
+      await (await openPostgresStorageProvider({ url: fresh.url })).close();
+      const role = `ae_app_${randomBytes(4).toString('hex')}`;
+      const rolePassword = randomBytes(9).toString('hex');
+      const owner = new pg.Client({ connectionString: fresh.url });
+      await owner.connect();
+      try {
+        await owner.query(`CREATE ROLE ${role} LOGIN PASSWORD '${rolePassword}'`);
+        await owner.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+        const url = withUrl(fresh.url, (u) => {
+          u.username = role;
+          u.password = rolePassword;
+        });
+        const storage = await openPostgresStorageProvider({ url });
+        await storage.save('c', 'x', Buffer.from('as the app user'));
+        expect((await storage.load('c', 'x'))?.data.toString()).toBe('as the app user');
+        await storage.close();
+      } finally {
+        await owner.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER; DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`);
+        await owner.end();
+      }
+    });
+
     it('a database migrated by a newer build is refused (POSTGRES_SCHEMA_TOO_NEW) and left unchanged', async () => {
       const fresh = await freshDatabase('storage_too_new');
       databases.push(fresh);

@@ -50,7 +50,12 @@ export async function applyMigrations(client: PoolClient, set: PostgresMigration
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1, $2)', [set.lockKey[0], set.lockKey[1]]);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${set.table} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    // Not CREATE TABLE IF NOT EXISTS: Postgres checks CREATE on the schema even when the table
+    // exists, which would lock out an application user that the owner granted table rights only.
+    const history = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [set.table]);
+    if (history.rows[0]?.present !== true) {
+      await client.query(`CREATE TABLE ${set.table} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    }
     const recorded = await client.query<{ version: number; name: string }>(`SELECT version, name FROM ${set.table} ORDER BY version`);
     for (const row of recorded.rows) {
       const known = set.migrations[row.version - 1];
