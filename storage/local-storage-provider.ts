@@ -14,43 +14,15 @@ import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ActionError, actionError, errorDetail, isActionError } from '../src/failure/action-error.ts';
 import type { BodySink, BodySinkWriter } from '../src/http/http-types.ts';
-import type { LoadOperation, LoadResult, SaveOperation, SaveResult, StorageProvider } from '../src/schemas/storage.ts';
+import type { LoadOperation, LoadResult, SaveOperation, SaveResult } from '../src/schemas/storage.ts';
+import type { SaveOptions, StreamingStorageProvider } from './streaming-storage-provider.ts';
 import { SIDECAR_SUFFIX, checkCollection, checkId } from './storage-names.ts';
+import { DEFAULT_CONTENT_TYPE, checkMetadata, contentTypeOf, sameSummary } from './storage-metadata.ts';
 import { TempFile, fsyncDirectory, writeFileAtomically } from './temp-file.ts';
 import { createDirectorySyncer } from './directory-sync.ts';
 
-/** Options of a save. */
-export interface SaveOptions {
-  /** MIME type recorded in the sidecar. @default metadata.contentType, else 'application/octet-stream' */
-  contentType?: string;
-  /** String pairs kept in the sidecar and returned by load. Never put secrets here. */
-  metadata?: Record<string, string>;
-  /**
-   * Write the metadata sidecar. `false` for items whose location the caller records itself — the
-   * executor's outputs and results: the journal holds their size, SHA-256, content type and
-   * metadata, and verifies them on read-back — which saves creating a second file per save (on this
-   * project's machines the most expensive system call of a save). Such an item loads as its bytes,
-   * with the content type its name implies. @default true
-   */
-  sidecar?: boolean;
-}
-
-/**
- * What the executor needs from storage: the spec's StorageProvider plus a streaming save, a BodySink
- * for the HTTP layer, and stat. Every provider the executor accepts implements it (local, Postgres).
- */
-export interface ExecutorStorage extends StorageProvider {
-  save(collection: string, id: string, data: Buffer, options?: SaveOptions): Promise<SaveResult>;
-  /** Streams a body to disk chunk by chunk (memory stays bounded); atomic like save. */
-  saveStream(collection: string, id: string, source: AsyncIterable<Uint8Array>, options?: SaveOptions): Promise<SaveResult>;
-  /** A BodySink writing to `<collection>/<id>`: the HTTP layer streams large bodies straight to disk. */
-  bodySink(collection: string, id: string): BodySink;
-  /** Where a stored item is and what it holds, from its sidecar, without reading the data; null when absent. */
-  stat(collection: string, id: string): Promise<SaveResult | null>;
-}
-
-/** The local file-system provider. */
-export interface LocalStorageProvider extends ExecutorStorage {
+/** The executor's storage surface on local files; stat reads the sidecar, never the data. */
+export interface LocalStorageProvider extends StreamingStorageProvider {
   /** Absolute storage root; every file lives below it. */
   readonly root: string;
 }
@@ -75,7 +47,6 @@ interface Sidecar {
   metadata: Record<string, string>;
 }
 
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 /** Saves up to this size take the synchronous path in durability `process` (see saveSmall). */
 const SMALL_SAVE_BYTES = 256 * 1024;
 
@@ -101,18 +72,6 @@ function ioFailure(operation: 'save' | 'load' | 'delete' | 'list', file: string,
     suggestion: code === 'ENOSPC' ? 'The disk is full: free space under the storage directory, then resume.' : 'Check that the storage directory exists, is writable by this user and is on a local disk.',
   });
   return new ActionError(detail, { cause: error });
-}
-
-function checkMetadata(collection: string, id: string, metadata: Record<string, string>): void {
-  for (const [name, value] of Object.entries(metadata)) {
-    if (typeof value !== 'string') {
-      throw actionError('validation_failed', `Metadata "${name}" for storage id "${id}" in collection "${collection}" is a ${typeof value}; metadata values must be strings.`, {
-        code: 'INVALID_STORAGE_METADATA',
-        context: { collection, id, field: name },
-        suggestion: 'Convert metadata values to strings (e.g. String(n) or JSON.stringify(v)).',
-      });
-    }
-  }
 }
 
 /** Creates the provider over `rootDir` (resolved to an absolute path; created on first save). */
@@ -188,7 +147,7 @@ export function createLocalStorageProvider(rootDir: string, options: LocalStorag
       });
     }
     const metadata = { ...(options.metadata ?? {}) };
-    const contentType = options.contentType ?? metadata.contentType ?? DEFAULT_CONTENT_TYPE;
+    const contentType = contentTypeOf(options);
     const sidecar: Sidecar = { format: 1, contentType, size: sealed.size, sha256: sealed.sha256, metadata };
     // Both fsyncs run at once; neither result is looked at before both have settled.
     const [flushed, described] = await Promise.allSettled([
@@ -441,11 +400,4 @@ async function isFile(path: string): Promise<boolean> {
     if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
     throw ioFailure('load', path, error);
   }
-}
-
-function sameSummary(actual: { size: number; sha256: string }, reported: { size: number; sha256: string }): boolean {
-  if (actual.size !== reported.size) return false;
-  const reportedHash = reported.sha256.trim();
-  // The HTTP layer may report hex or base64; both name the same digest.
-  return reportedHash.toLowerCase() === actual.sha256 || reportedHash === Buffer.from(actual.sha256, 'hex').toString('base64');
 }

@@ -146,11 +146,16 @@ describe('ErrorDetail', () => {
 
 describe('StorageLocation', () => {
   it.each<[string, Record<string, unknown>, Path]>([
-    ['a provider other than local', { provider: 's3' }, ['provider']],
+    ['a provider other than local or postgres', { provider: 's3' }, ['provider']],
     ['a negative size', { size: -1 }, ['size']],
     ['a non-string metadata value', { metadata: { actionId: 1 } }, ['metadata', 'actionId']],
   ])('rejects %s', (_what, patch, path) => {
     expect(firstIssuePath(StorageLocationSchema, { ...makeStorageLocation(), ...patch })).toEqual(path);
+  });
+
+  it("accepts provider 'postgres' beside the spec's 'local' (a departure, docs/decisions.md)", () => {
+    const location = { ...makeStorageLocation(), provider: 'postgres', path: 'postgres://127.0.0.1:5432/app#results/e1.state.json' };
+    expect(StorageLocationSchema.parse(location)).toEqual(location);
   });
 });
 

@@ -19,7 +19,7 @@ import type { Clock } from '../support/clock.ts';
 import { createRedactor, type Redactor } from '../redaction/redaction.ts';
 import type { StoredRequest } from './request-identity.ts';
 import type { AttemptRecord, ExecutionKey, Journal, JournalWrite } from '../../storage/journal.ts';
-import type { ExecutorStorage } from '../../storage/local-storage-provider.ts';
+import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import { resolveCondition, resolveInputs } from '../references/references.ts';
 import { compileDefinitionSchemas, validateInputs, validateOutput } from '../validation/validation.ts';
 import { buildRequest } from '../http/request-builder.ts';
@@ -54,7 +54,7 @@ export type Step = Settled | { writes?: JournalWrite[]; act: (signal: AbortSigna
 /** Everything a run needs from its executor. */
 export interface RunDependencies {
   journal: Journal;
-  storage: ExecutorStorage;
+  storage: StreamingStorageProvider;
   catalog: { match(url: string): Promise<CatalogMatch> };
   clock: Clock;
   random: () => number;

@@ -12,7 +12,7 @@ import type { Clock } from '../support/clock.ts';
 import type { DefinitionRegistry } from '../definitions/definition-registry.ts';
 import type { CustomAuthHandler } from '../auth/auth.ts';
 import type { AttemptRecord, ExecutionKey, ExecutionStatus, Journal, TransitionRecord } from '../../storage/journal.ts';
-import type { ExecutorStorage } from '../../storage/local-storage-provider.ts';
+import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import type { ExecutorEventListener } from './outbox-delivery.ts';
 
 /** Where state lives by default: the CLI and the library agree on these. */
@@ -37,7 +37,7 @@ export interface ActionExecutorOptions {
    * streaming extras (`storage/local-storage-provider.ts`), or a directory for the local provider.
    * @default './.action-executor/storage'
    */
-  storage?: string | ExecutorStorage;
+  storage?: string | StreamingStorageProvider;
   /** @deprecated Use `storage`. Root of the local storage provider. */
   storageDir?: string;
   /**
@@ -170,6 +170,6 @@ export interface ActionExecutor {
   /** Delivers outbox events not yet delivered (also done after each execution). */
   deliverPendingEvents(): Promise<number>;
   readonly journal: Journal;
-  readonly storage: ExecutorStorage;
+  readonly storage: StreamingStorageProvider;
   close(): Promise<void>;
 }

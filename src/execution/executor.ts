@@ -22,7 +22,8 @@ import { createCatalogLookup } from '../catalog/catalog-integration.ts';
 import { createTokenCache } from '../auth/auth.ts';
 import { isTerminalStatus, type ExecutionKey, type ExecutionRecord, type Fence, type Journal, type JournalWrite } from '../../storage/journal.ts';
 import { openSqliteJournal } from '../../storage/sqlite/sqlite-journal.ts';
-import { createLocalStorageProvider, type ExecutorStorage } from '../../storage/local-storage-provider.ts';
+import { createLocalStorageProvider } from '../../storage/local-storage-provider.ts';
+import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import { storageIdFor } from './storage-ids.ts';
 import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
 import { testHooksOf } from './test-hooks.ts';
@@ -75,7 +76,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   const durability = options.durability ?? EXECUTOR_DEFAULTS.durability;
   const ownsJournal = typeof options.db !== 'object';
   const journal: Journal = typeof options.db === 'object' ? options.db : openSqliteJournal(options.db ?? options.dbPath ?? EXECUTOR_DEFAULTS.db, { durability });
-  const storage: ExecutorStorage =
+  const storage: StreamingStorageProvider =
     typeof options.storage === 'object' ? options.storage : createLocalStorageProvider(options.storage ?? options.storageDir ?? EXECUTOR_DEFAULTS.storage, { durability });
   const registry = Array.isArray(options.definitions) ? createDefinitionRegistry(options.definitions) : options.definitions;
   const catalog = createCatalogLookup(options.catalog);

@@ -5,8 +5,9 @@
 import { z } from 'zod';
 
 export const StorageLocationSchema = z.object({
-  provider: z.literal('local').describe('Storage backend type - local filesystem only'),
-  path: z.string().describe('Filesystem path to the stored data'),
+  // Departure from the spec ('local' only): 'postgres' for the PostgreSQL provider, see docs/decisions.md.
+  provider: z.enum(['local', 'postgres']).describe('Storage backend type: local filesystem, or PostgreSQL'),
+  path: z.string().describe('Filesystem path to the stored data, or for postgres a URL without credentials naming database, collection and id'),
   size: z.number().int().nonnegative().describe('Size in bytes'),
   checksum: z.string().describe('SHA-256 checksum of content'),
   contentType: z.string().describe('MIME type of stored content'),
