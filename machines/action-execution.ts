@@ -14,7 +14,7 @@
 import { assign, setup, type SnapshotFrom } from 'xstate';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
 import type { StorageLocation } from '../src/schemas/storage.ts';
-import { errorDetail } from '../src/failure/action-error.ts';
+import { errorDetail } from '../src/failure/errors.ts';
 import { initialContext, type ExecutionContext, type ExecutionInput } from './action-execution-context.ts';
 
 /**

@@ -2,7 +2,7 @@
  * The errors every journal backend raises in the same shape, so the driver and the CLI treat them
  * alike whatever the backend.
  */
-import { actionError, type ActionError } from '../src/failure/action-error.ts';
+import { actionError, type ActionError } from '../src/failure/errors.ts';
 import type { ExecutionKey, Fence } from './journal.ts';
 
 /**

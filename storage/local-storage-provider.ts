@@ -12,7 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { ActionError, actionError, errorDetail, isActionError } from '../src/failure/action-error.ts';
+import { ActionError, actionError, errorDetail, isActionError } from '../src/failure/errors.ts';
 import type { BodySink, BodySinkWriter } from '../src/http/http-types.ts';
 import type { LoadOperation, LoadResult, SaveOperation, SaveResult } from '../src/schemas/storage.ts';
 import type { SaveOptions, StreamingStorageProvider } from './streaming-storage-provider.ts';

@@ -2,7 +2,7 @@
  * Rules every storage provider applies to what is stored beside the bytes: the content type when
  * none is given, and string-only metadata (it is returned by load as `Record<string, string>`).
  */
-import { actionError } from '../src/failure/action-error.ts';
+import { actionError } from '../src/failure/errors.ts';
 import type { SaveOptions } from './streaming-storage-provider.ts';
 
 /** The content type of bytes saved without one. */

@@ -3,7 +3,7 @@
  * so anything that could escape it or collide with the provider's own files is refused up front with
  * a message that says what is allowed — an escape is never "normalised" into something else.
  */
-import { actionError } from '../src/failure/action-error.ts';
+import { actionError } from '../src/failure/errors.ts';
 
 /** Suffix of the metadata sidecar next to each stored file; reserved, so no id may end with it. */
 export const SIDECAR_SUFFIX = '.meta.json';

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkpointingClock, CHECKPOINT_THRESHOLD_MS, executeActionJob, runActionExecuteJob } from '../src/trigger/action-executor-jobs.ts';
-import { isActionError } from '../src/failure/action-error.ts';
-import { InfrastructureError } from '../src/failure/infrastructure-error.ts';
+import { InfrastructureError, isActionError } from '../src/failure/errors.ts';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { createHarness, definition, executeRequest, type Harness } from './support/executor-harness.ts';

@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator, createTokenCache } from '../src/auth/auth.ts';
 import type { CustomAuthHandler } from '../src/auth/auth.ts';
-import { isActionError } from '../src/failure/action-error.ts';
+import { isActionError } from '../src/failure/errors.ts';
 import type { ErrorDetail } from '../src/schemas/errors.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 import type { Authentication } from '../src/schemas/auth.ts';
@@ -130,7 +130,7 @@ describe('custom auth handlers registered by name', () => {
   });
 
   it('an ActionError thrown by a handler keeps its own category', async () => {
-    const { actionError } = await import('../src/failure/action-error.ts');
+    const { actionError } = await import('../src/failure/errors.ts');
     const auth = createAuthenticator({ type: 'custom', handler: 'vault' }, {
       credentials: {},
       customHandlers: { vault: () => Promise.reject(actionError('network_timeout', 'vault did not answer', { retryable: true })) },

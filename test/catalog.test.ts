@@ -9,7 +9,7 @@ import { classifyOutcome } from '../src/failure/classification.ts';
 import type { ClassifyContext, FailedClassification } from '../src/failure/classification.ts';
 import { ApiCatalogEntrySchema, type ApiCatalog, type ApiCatalogEntry, type ApiCatalogEntryInput } from '../src/schemas/catalog.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
-import { errorDetail } from '../src/failure/action-error.ts';
+import { errorDetail } from '../src/failure/errors.ts';
 import type { AttemptOutcome } from '../src/http/http-types.ts';
 import { makeActionDefinition, makeCatalogEntry } from './fixtures.ts';
 import { NOW, binaryBody, jsonBody, networkOutcome, responseOutcome, textBody } from './outcome-fixtures.ts';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ActionExecutionStateSchema } from '../src/schemas/execution-state.ts';
-import { isActionError } from '../src/failure/action-error.ts';
+import { isActionError } from '../src/failure/errors.ts';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { createHarness, definition, executeRequest, EXEC_ID, type Harness } from './support/executor-harness.ts';
 import type { ExecutorEvent } from '../src/execution/executor.ts';

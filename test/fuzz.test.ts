@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createActionExecutor, type ExecutorEvent } from '../src/execution/executor.ts';
-import { isActionError } from '../src/failure/action-error.ts';
+import { isActionError } from '../src/failure/errors.ts';
 import { createManualClock } from '../src/support/clock.ts';
 import { createLogger } from '../src/support/logger.ts';
 import { mulberry32 } from '../src/support/random.ts';

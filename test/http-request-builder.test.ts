@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isActionError } from '../src/failure/action-error.ts';
+import { isActionError } from '../src/failure/errors.ts';
 import { createHttpAgent } from '../src/http/http-transport.ts';
 import { sendAttempt } from '../src/http/http.ts';
 import type { AuthHook, NetworkErrorOutcome } from '../src/http/http-types.ts';

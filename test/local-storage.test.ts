@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { isActionError, type ActionError } from '../src/failure/action-error.ts';
+import { isActionError, type ActionError } from '../src/failure/errors.ts';
 import { thrownActionError } from './support/thrown.ts';
 import { SaveResultSchema } from '../src/schemas/storage.ts';
 import { createLocalStorageProvider, type LocalStorageProvider } from '../storage/local-storage-provider.ts';

@@ -3,7 +3,7 @@ import { createActor, initialTransition, transition } from 'xstate';
 import { getAdjacencyMap } from 'xstate/graph';
 import { actionExecutionMachine, effectOf, MACHINE_VERSION, type ExecutionEvent, type ExecutionSnapshot } from '../machines/action-execution.ts';
 import { ExecutionContextSchema } from '../machines/action-execution-context.ts';
-import { actionError } from '../src/failure/action-error.ts';
+import { actionError } from '../src/failure/errors.ts';
 import { toErrorDetail } from '../src/execution/error-detail.ts';
 import { pureInitialTransition, pureTransition } from '../src/execution/pure-transition.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { isInfrastructureError } from '../src/failure/infrastructure-error.ts';
+import { isInfrastructureError } from '../src/failure/errors.ts';
 import { PostgresInfrastructureError } from '../storage/postgres/postgres-infrastructure-error.ts';
 import { openPostgresStorageProvider, type PostgresStorageProvider } from '../storage/postgres-storage-provider.ts';
 import { describeWithPostgres, freshDatabase, postgresUrl, type FreshDatabase } from './support/postgres.ts';

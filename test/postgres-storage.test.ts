@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import pg from 'pg';
-import { isActionError, type ActionError } from '../src/failure/action-error.ts';
+import { isActionError, type ActionError } from '../src/failure/errors.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 import { SaveResultSchema } from '../src/schemas/storage.ts';
 import { openPostgresStorageProvider, type PostgresStorageOptions, type PostgresStorageProvider } from '../storage/postgres-storage-provider.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isInfrastructureError } from '../src/failure/infrastructure-error.ts';
+import { isInfrastructureError } from '../src/failure/errors.ts';
 import { postgresFailure } from '../storage/postgres/postgres-failure.ts';
 import { PostgresInfrastructureError } from '../storage/postgres/postgres-infrastructure-error.ts';
 import { parsePostgresUrl, redactPostgresUrl, scrubPassword } from '../storage/postgres/postgres-url.ts';

@@ -6,7 +6,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { isActionError } from '../src/failure/action-error.ts';
+import { isActionError } from '../src/failure/errors.ts';
 import { formatPath, type PathSegment } from '../src/references/reference-syntax.ts';
 import { ErrorDetailSchema, type ErrorDetail } from '../src/schemas/errors.ts';
 import {

@@ -4,7 +4,7 @@
  * bad input naming the limit, the field and its size, before anything is journaled.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isActionError, type ActionError } from '../src/failure/action-error.ts';
+import { isActionError, type ActionError } from '../src/failure/errors.ts';
 import { EXIT } from '../src/cli/cli.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 import { DEFAULT_REQUEST_LIMITS } from '../src/validation/request-limits.ts';

@@ -6,7 +6,7 @@ import { mulberry32 } from '../src/support/random.ts';
 import type { FailedClassification } from '../src/failure/classification.ts';
 import type { RetryPolicy } from '../src/schemas/retry.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';
-import { errorDetail } from '../src/failure/action-error.ts';
+import { errorDetail } from '../src/failure/errors.ts';
 import { makeRetryPolicy } from './fixtures.ts';
 import { NOW } from './outcome-fixtures.ts';
 

@@ -24,7 +24,7 @@ import { ActionReferenceSchema, ExecutionPlanSchema, PlannedActionSchema } from 
 import { RetryPolicySchema } from '../src/schemas/retry.ts';
 import { StorageLocationSchema } from '../src/schemas/storage.ts';
 import { resolveInputs } from '../src/references/references.ts';
-import { isActionError } from '../src/failure/action-error.ts';
+import { isActionError } from '../src/failure/errors.ts';
 import {
   EXECUTION_ID,
   makeActionDefinition,

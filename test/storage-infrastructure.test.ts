@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isInfrastructureError } from '../src/failure/infrastructure-error.ts';
+import { isInfrastructureError } from '../src/failure/errors.ts';
 import { sendAttempt } from '../src/http/http.ts';
 import { createHttpAgent } from '../src/http/http-transport.ts';
 import type { BodySink, BodySinkWriter, NetworkErrorOutcome } from '../src/http/http-types.ts';

@@ -3,7 +3,7 @@
  * lone surrogate is valid JSON, `"\ud800"`) are bad input, refused before anything is journaled.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isActionError } from '../src/failure/action-error.ts';
+import { isActionError } from '../src/failure/errors.ts';
 import { EXIT } from '../src/cli/cli.ts';
 import type { ActionExecuteRequest } from '../src/schemas/job.ts';
 import { ErrorDetailSchema } from '../src/schemas/errors.ts';

@@ -7,7 +7,7 @@
  * `secrets()`/`onSecret` so the redactor can remove it from everything recorded.
  */
 import { createHash } from 'node:crypto';
-import { actionError, isActionError } from '../failure/action-error.ts';
+import { actionError, isActionError } from '../failure/errors.ts';
 import type { Authentication } from '../schemas/auth.ts';
 import type { AuthHook, HttpMethod } from '../http/http-types.ts';
 import { createRedactor } from '../redaction/redaction.ts';

@@ -4,8 +4,7 @@
  * a token endpoint that is down (5xx, 429, network) is retryable, because the credential may be fine.
  */
 import { STATUS_CODES } from 'node:http';
-import { actionError } from '../failure/action-error.ts';
-import type { ActionError } from '../failure/action-error.ts';
+import { actionError, type ActionError } from '../failure/errors.ts';
 import type { Redactor } from '../redaction/redaction.ts';
 import { parseRetryAfter } from '../failure/rate-limit-headers.ts';
 

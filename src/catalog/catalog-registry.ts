@@ -4,7 +4,7 @@
  * defaults apply), unknown fields and broken regular expressions are reported at load time with the
  * file and JSON path, and the good files still load.
  */
-import { actionError } from '../failure/action-error.ts';
+import { actionError } from '../failure/errors.ts';
 import { deepFreeze } from '../support/deep-freeze.ts';
 import { loadKeyedJsonDirectory, type JsonDirectoryOptions } from '../definitions/json-directory.ts';
 import { formatProblem, regexProblems, unknownKeyProblems, zodIssueProblems } from '../definitions/load-problem.ts';

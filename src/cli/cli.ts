@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isActionError } from '../failure/action-error.ts';
+import { isActionError } from '../failure/errors.ts';
 import { createActionExecutor, type ActionExecutor, type ActionExecutorOptions } from '../execution/executor.ts';
 import { createDefinitionRegistry, loadDefinitionsFromDir } from '../definitions/definition-registry.ts';
 import { formatProblem } from '../definitions/load-problem.ts';

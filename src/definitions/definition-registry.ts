@@ -4,7 +4,7 @@
  * ActionDefinitionSchema *and* its schema mini-language before it is accepted, so a typo is reported
  * at load time with the file and JSON path, not at 3 a.m. when the action first runs.
  */
-import { actionError } from '../failure/action-error.ts';
+import { actionError } from '../failure/errors.ts';
 import { loadKeyedJsonDirectory, type JsonDirectoryOptions } from './json-directory.ts';
 import { formatProblem, jsonPathOf, regexProblems, unknownKeyProblems, zodIssueProblems } from './load-problem.ts';
 import type { LoadProblem } from './load-problem.ts';

@@ -25,8 +25,7 @@ import type { ExecutionContext } from '../../machines/action-execution-context.t
 import type { ExecutionKey, Fence, Journal, JournalWrite } from '../../storage/journal.ts';
 import type { ActionExecutionState } from '../schemas/execution-state.ts';
 import type { Clock } from '../support/clock.ts';
-import { isInfrastructureError } from '../failure/infrastructure-error.ts';
-import { isActionError } from '../failure/action-error.ts';
+import { isActionError, isInfrastructureError } from '../failure/errors.ts';
 import { toErrorDetail } from './error-detail.ts';
 import { pureTransition } from './pure-transition.ts';
 import { buildActionExecutionState, statusOf, tracesOf } from './execution-state.ts';

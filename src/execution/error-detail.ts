@@ -2,7 +2,7 @@
  * The last line of defence of "every failure is classified and explained": whatever an effect threw
  * that is not an ActionError becomes a schema-valid `state_inconsistent` INTERNAL_ERROR, never a crash.
  */
-import { errorDetail, isActionError } from '../failure/action-error.ts';
+import { errorDetail, isActionError } from '../failure/errors.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 
 /** Turns whatever an effect threw into an ErrorDetail, without losing an ActionError's detail. */

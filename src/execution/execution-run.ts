@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { actionError, errorDetail, isActionError } from '../failure/action-error.ts';
+import { actionError, errorDetail, isActionError } from '../failure/errors.ts';
 import type { ExecutionEvent } from '../../machines/action-execution.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 import type { ActionDefinition } from '../schemas/action-definition.ts';

@@ -5,7 +5,7 @@
  */
 import { actionExecutionMachine, MACHINE_VERSION, type ExecutionSnapshot } from '../../machines/action-execution.ts';
 import { ExecutionContextSchema } from '../../machines/action-execution-context.ts';
-import { actionError, isActionError } from '../failure/action-error.ts';
+import { actionError, isActionError } from '../failure/errors.ts';
 import { ActionExecuteRequestSchema, type ActionExecuteRequest } from '../schemas/job.ts';
 import { ActionDefinitionSchema, type ActionDefinition } from '../schemas/action-definition.ts';
 import type { ActionExecutionState } from '../schemas/execution-state.ts';

@@ -5,7 +5,7 @@
  * Pure: time is `ctx.now`; nothing here reads a clock, the network or randomness.
  */
 import { STATUS_CODES } from 'node:http';
-import { errorDetail } from './action-error.ts';
+import { errorDetail } from './errors.ts';
 import type { ErrorDetail, ErrorCategory } from '../schemas/errors.ts';
 import type { ActionDefinition } from '../schemas/action-definition.ts';
 import type { ApiCatalogEntry } from '../schemas/catalog.ts';

@@ -10,7 +10,7 @@
  * the body sink's storage fails (a full disk is not the server's answer).
  */
 import type { Dispatcher } from 'undici';
-import { actionError, isActionError, errorDetail } from '../failure/action-error.ts';
+import { actionError, isActionError, errorDetail } from '../failure/errors.ts';
 import {
   bodyPreview,
   buildTraceEntry,

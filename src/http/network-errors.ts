@@ -4,7 +4,7 @@
  * the request may have reached the server, which decides if a non-idempotent request may be repeated.
  * Pure: the attempt layer says how far the request got; this module only reads the error.
  */
-import { errorDetail } from '../failure/action-error.ts';
+import { errorDetail } from '../failure/errors.ts';
 import type { NetworkErrorOutcome, ReachedServer } from './http-types.ts';
 import type { ErrorCategory, ErrorDetail } from '../schemas/errors.ts';
 

@@ -3,7 +3,7 @@
  * carry, and when to stop. Same-origin hops keep authentication; a hop to another origin loses every
  * header that carries a credential, so a redirect can never hand a token to a third party. Pure.
  */
-import { errorDetail } from '../failure/action-error.ts';
+import { errorDetail } from '../failure/errors.ts';
 import type { HttpMethod } from './http-types.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 

@@ -7,7 +7,7 @@
  * here: the auth hook adds them per hop, so a redirect can drop them. Pure.
  */
 import { createHash } from 'node:crypto';
-import { actionError } from '../failure/action-error.ts';
+import { actionError } from '../failure/errors.ts';
 import type { HttpMethod, PreparedRequest } from './http-types.ts';
 import { credentialNamesIn, resolveCredentialTemplate } from '../references/references.ts';
 import type { ActionDefinition } from '../schemas/action-definition.ts';

@@ -4,7 +4,7 @@
  * record alone — `requestedAt + timeout` — so a deadline that passed while no process ran is
  * honoured on the next decision, and an answer recorded after the deadline does not count.
  */
-import { errorDetail } from '../failure/action-error.ts';
+import { errorDetail } from '../failure/errors.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 import type { ExecutionState } from '../schemas/execution-state.ts';
 import type { PlannedAction } from '../schemas/plan.ts';

@@ -5,7 +5,7 @@
  * (its own, or its stand-in's). What a failed check found is redacted before it is cut short, and the
  * whole message is redacted again, so no credential value can reach the journal through a check.
  */
-import { errorDetail, isActionError } from '../failure/action-error.ts';
+import { errorDetail, isActionError } from '../failure/errors.ts';
 import { isSecretName, REDACTED, type Redactor } from '../redaction/redaction.ts';
 import { resolveValue } from '../references/references.ts';
 import { parseTemplate } from '../references/reference-syntax.ts';

@@ -10,7 +10,7 @@
  * all in the same decision (it iterates to a fixed point). Starts and confirmation requests are taken
  * from the final round only, so nothing starts that a later consequence would have stopped.
  */
-import { errorDetail } from '../failure/action-error.ts';
+import { errorDetail } from '../failure/errors.ts';
 import type { Redactor } from '../redaction/redaction.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 import type { ExecutionState } from '../schemas/execution-state.ts';

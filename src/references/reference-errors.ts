@@ -6,7 +6,7 @@
  * credentials, and echoed values are redacted *before* they are truncated: truncating first could
  * leave a cut-off secret prefix the redactor no longer recognises.
  */
-import { actionError, type ActionError } from '../failure/action-error.ts';
+import { actionError, type ActionError } from '../failure/errors.ts';
 import type { JsonErrorLocation } from '../support/json-error-position.ts';
 import type { ReferenceSyntaxError } from './reference-syntax.ts';
 import { REDACTED, type Redactor } from '../redaction/redaction.ts';

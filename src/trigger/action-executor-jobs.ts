@@ -10,7 +10,7 @@
  *   on another machine needs the SQLite journal on a persistent volume (docs/trigger-dev.md).
  */
 import { schemaTask, wait } from '@trigger.dev/sdk';
-import { isActionError } from '../failure/action-error.ts';
+import { isActionError } from '../failure/errors.ts';
 import { createActionExecutor, type ActionExecutor } from '../execution/executor.ts';
 import { loadDefinitionsFromDir } from '../definitions/definition-registry.ts';
 import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';

@@ -5,7 +5,7 @@
  * limit applies to each value *after* its references are resolved, because `${a.output.x}` repeated in
  * one input multiplies the size of a previous result that the request limit already allowed.
  */
-import { actionError } from '../failure/action-error.ts';
+import { actionError } from '../failure/errors.ts';
 import type { ActionExecuteRequest } from '../schemas/job.ts';
 import { jsonPathOf } from '../definitions/load-problem.ts';
 import { resolveValue } from '../references/references.ts';

@@ -10,7 +10,7 @@
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { actionError } from '../failure/action-error.ts';
+import { actionError } from '../failure/errors.ts';
 import { describeValue, jsonTypeOf, quoteTruncated } from '../support/describe-value.ts';
 import { ACCEPTED_SCHEMA_STRINGS, parseFieldType } from './schema-language.ts';
 import type { FieldType } from './schema-language.ts';

@@ -6,7 +6,7 @@
  * journaled. Credential values and previous results' JSON text are not checked: they are never keys,
  * and JSON text escapes its characters.
  */
-import { actionError } from '../failure/action-error.ts';
+import { actionError } from '../failure/errors.ts';
 import type { ActionExecuteRequest } from '../schemas/job.ts';
 import { jsonPathOf } from '../definitions/load-problem.ts';
 

@@ -6,7 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { actionError, type ActionError } from '../../src/failure/action-error.ts';
+import { actionError, type ActionError } from '../../src/failure/errors.ts';
 import { CHUNKS_TABLE, OBJECTS_TABLE } from './postgres-storage-schema.ts';
 
 /** An object row as read back. */

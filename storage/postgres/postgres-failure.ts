@@ -3,7 +3,7 @@
  * PostgresInfrastructureError whose message says what was being done, against which server, what
  * went wrong and what to do — with the password scrubbed from anything the server or driver said.
  */
-import { isActionError } from '../../src/failure/action-error.ts';
+import { isActionError } from '../../src/failure/errors.ts';
 import { PostgresInfrastructureError, type PostgresFailureCode } from './postgres-infrastructure-error.ts';
 import { describeTarget, scrubPassword, type PostgresTarget } from './postgres-url.ts';
 

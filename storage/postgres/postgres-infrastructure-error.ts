@@ -3,7 +3,7 @@
  * InfrastructureError: the run stops unrecorded and resumes once the database is back (DESIGN §6
  * "Infrastructure vs action failures"). It names what was tried, never the password.
  */
-import { InfrastructureError } from '../../src/failure/infrastructure-error.ts';
+import { InfrastructureError } from '../../src/failure/errors.ts';
 
 /** What a failure was about; every message names host, port and database from it. */
 export interface PostgresFailureTarget {

@@ -5,7 +5,7 @@
  * transaction. The caller owns the connection and rolls back on any failure.
  */
 import type { PoolClient } from 'pg';
-import { actionError } from '../../src/failure/action-error.ts';
+import { actionError } from '../../src/failure/errors.ts';
 import type { SaveResult } from '../../src/schemas/storage.ts';
 import { contentTypeOf, sameSummary } from '../storage-metadata.ts';
 import type { SaveOptions } from '../streaming-storage-provider.ts';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { ActionError, actionError, errorDetail, isActionError } from '../../src/failure/action-error.ts';
+import { ActionError, actionError, errorDetail, isActionError } from '../../src/failure/errors.ts';
 import type {
   AttemptRecord,
   CommitResult,

@@ -5,7 +5,7 @@
  * once cannot both apply it (the second re-checks under the write lock and finds it done).
  */
 import type Database from 'better-sqlite3';
-import { actionError } from '../../src/failure/action-error.ts';
+import { actionError } from '../../src/failure/errors.ts';
 
 /** One schema change. Versions start at 1 and increase by exactly 1; a released one never changes. */
 export interface Migration {

@@ -2,7 +2,7 @@
  * Row shapes of the SQLite journal tables and their conversion to the records the journal returns.
  * Kept apart from the SqliteJournal class so the SQL-facing names (snake_case, *_json TEXT) stay in one place.
  */
-import { actionError } from '../../src/failure/action-error.ts';
+import { actionError } from '../../src/failure/errors.ts';
 import type { AttemptRecord, ExecutionKey, ExecutionRecord, ExecutionStatus, OutboxRecord, TransitionRecord } from '../journal.ts';
 
 /** `action_executions` as SQLite returns it. */

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadDefinitionsFromDir } from '../../src/definitions/definition-registry.ts';
-import { errorDetail } from '../../src/failure/action-error.ts';
+import { errorDetail } from '../../src/failure/errors.ts';
 import type { ActionRuntimeState } from '../../src/plans/action-runtime-state.ts';
 import { applyPlanDecision, type PlanRunRecords } from '../../src/plans/plan-decision-apply.ts';
 import { planLevels } from '../../src/plans/plan-levels.ts';

@@ -1,5 +1,5 @@
 /** Compact builders for execution plans in tests: an action is its id plus only what the test is about. */
-import { errorDetail } from '../../src/failure/action-error.ts';
+import { errorDetail } from '../../src/failure/errors.ts';
 import type { ActionRuntimeState } from '../../src/plans/action-runtime-state.ts';
 import type { ErrorCategory, ErrorDetail } from '../../src/schemas/errors.ts';
 import { ExecutionPlanSchema, type ExecutionPlan } from '../../src/schemas/plan.ts';

@@ -1,5 +1,5 @@
 /** Shared test helpers for failures and reference contexts. */
-import { isActionError, type ActionError } from '../../src/failure/action-error.ts';
+import { isActionError, type ActionError } from '../../src/failure/errors.ts';
 import { ErrorDetailSchema } from '../../src/schemas/errors.ts';
 import type { ReferenceContext } from '../../src/references/references.ts';
 

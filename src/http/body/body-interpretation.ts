@@ -4,7 +4,7 @@
  * thrown — classification decides whether it matters (it does for a 2xx; for a 5xx it is context).
  * Pure: the bytes have already been read by the body reader.
  */
-import { errorDetail } from '../../failure/action-error.ts';
+import { errorDetail } from '../../failure/errors.ts';
 import type { ReceivedBody } from '../http-types.ts';
 import { locateJsonError } from '../../support/json-error-position.ts';
 import { bodyTreatment, looksLikeHtml, parseMediaType, type MediaType } from './media-type.ts';

@@ -12,7 +12,7 @@ import { bodyTreatment, parseMediaType, type BodyTreatment } from './media-type.
 import { bodySinkFailed, describeNetworkFailure, responseTooLarge, type NetworkFailure } from '../network-errors.ts';
 import type { ApiQuirks } from '../../schemas/catalog.ts';
 import { createStreamingTextCheck, findInvalidUtf8, resolveCharset, type CharsetResolution } from './text-decoding.ts';
-import { InfrastructureError } from '../../failure/infrastructure-error.ts';
+import { InfrastructureError } from '../../failure/errors.ts';
 import { storageFaultCode } from '../../failure/storage-fault.ts';
 
 /** SHA-256 of zero bytes. */

@@ -1,8 +1,18 @@
 /**
- * The one error type the executor throws internally. It carries a complete, schema-valid ErrorDetail
- * so every failure can be recorded as data; the brand survives bundling and duplicated modules.
+ * The executor's errors (the `action-executor/errors` export):
+ *
+ * - `ActionError` carries a complete, schema-valid ErrorDetail so every failure of an action can be
+ *   recorded as data.
+ * - `InfrastructureError` is a failure of the executor's own infrastructure (the journal, the disk,
+ *   the database connection), as opposed to a failure of the action. It is never recorded as the
+ *   action's result: the run stops without a terminal state and throws, so the caller (or the
+ *   platform's retry) resumes it from the journal later.
+ *
+ * Both are branded with a global symbol, so `isActionError` / `isInfrastructureError` hold across
+ * bundles and duplicated copies of this module.
  */
 import type { ErrorCategory, ErrorDetail } from '../schemas/errors.ts';
+import { isStorageProviderFailure } from './storage-fault.ts';
 
 const BRAND = Symbol.for('action-executor.ActionError');
 
@@ -50,4 +60,26 @@ export function errorDetail(category: ErrorCategory, message: string, fields: Er
 /** Shorthand: `throw actionError('validation_failed', 'message', { code: 'X' })`. */
 export function actionError(category: ErrorCategory, message: string, fields: ErrorFields = {}): ActionError {
   return new ActionError(errorDetail(category, message, fields));
+}
+
+const INFRASTRUCTURE_BRAND = Symbol.for('action-executor.InfrastructureError');
+
+export class InfrastructureError extends Error {
+  readonly [INFRASTRUCTURE_BRAND] = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InfrastructureError';
+  }
+}
+
+/**
+ * SQLite errors (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR…), a busy journal, the storage provider's I/O
+ * failures (STORAGE_SAVE_FAILED…: a full disk is not the action's fault), or an InfrastructureError.
+ */
+export function isInfrastructureError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as Record<symbol, unknown>)[INFRASTRUCTURE_BRAND] === true) return true;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) return true;
+  return isActionError(error) && (error.detail.code === 'JOURNAL_BUSY' || isStorageProviderFailure(error.detail));
 }
