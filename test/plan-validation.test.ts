@@ -66,6 +66,13 @@ describe('plan validation (issue 11)', () => {
     expect(at(list, '$.name')).toHaveLength(1);
   });
 
+  it('reserved action ids: an id starting with "@" is refused, since it names the journal\'s own rows (a plan run is "@plan")', () => {
+    const list = problems([action('@plan'), action('@later'), action('plain@id')]);
+    expect(at(list, '$.actions[0].id')).toEqual(['action id "@plan" is reserved: ids starting with "@" name the journal\'s own records (a plan run is recorded as "@plan"); rename the action']);
+    expect(at(list, '$.actions[1].id')).toHaveLength(1);
+    expect(at(list, '$.actions[2].id')).toEqual([]);
+  });
+
   it('duplicate action ids: the later one is reported, naming the first', () => {
     const list = problems([action('a'), action('b'), action('a')]);
     expect(list).toEqual([{ path: '$.actions[2].id', message: 'duplicate action id "a": $.actions[0] already has it; action ids must be unique within a plan' }]);

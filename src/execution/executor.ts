@@ -29,6 +29,7 @@ import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts'
 import { testHooksOf } from './test-hooks.ts';
 import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
 import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
+import { checkActionIdNotReserved, checkNotReservedKey, isReservedActionId, PLAN_ROW_ACTION_ID } from './reserved-action-ids.ts';
 import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecutionSummary, type ResumeAllReport } from './executor-api.ts';
 
 /** The API types, so callers import the executor from one place. */
@@ -387,12 +388,14 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       }
       // Bad input is refused before anything is journaled.
       checkWellFormedIds(parsed.data);
+      checkActionIdNotReserved(parsed.data.action.id);
       checkRequestLimits(parsed.data, limits);
       return submit(parsed.data);
     },
 
     async resume(executionId, actionId) {
       ensureOpen();
+      checkNotReservedKey({ executionId, actionId }, 'resumed');
       const record = await journal.get({ executionId, actionId });
       if (!record) return unknownExecution({ executionId, actionId });
       return resumeRecord(record);
@@ -407,6 +410,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
         while (next < keys.length) {
           const key = keys[next++];
           if (!key) break;
+          if (isReservedActionId(key.actionId)) continue; // a plan run: the plan executor continues it
           try {
             const record = await journal.get(key);
             if (!record) continue;
@@ -442,7 +446,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
         limit: opts.limit ?? 50,
         offset: opts.offset ?? 0,
       });
-      return { executions: page.records.map(summaryOf), total: page.total };
+      // Plan runs' own rows are not action executions: left out, and out of the total (a page may come out short).
+      const planRows = opts.definitionId === undefined ? (await journal.listExecutions({ ...(statuses ? { statuses } : {}), ...(opts.search ? { search: opts.search } : {}), definitionId: PLAN_ROW_ACTION_ID, limit: 0 })).total : 0;
+      return { executions: page.records.filter((record) => !isReservedActionId(record.actionId)).map(summaryOf), total: page.total - planRows };
     },
 
     async timeline(executionId, actionId) {
@@ -455,6 +461,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
     async cancel(executionId, actionId, reason) {
       ensureOpen();
+      checkNotReservedKey({ executionId, actionId }, 'cancelled');
       const key = { executionId, actionId };
       const live = running.get(keyString(key));
       if (live) {

@@ -7,6 +7,7 @@
 import { jsonPathOf, unknownKeyProblemsBySchema, zodIssueProblems } from '../definitions/load-problem.ts';
 import { ExecutionPlanSchema, type ExecutionPlan } from '../schemas/plan.ts';
 import { didYouMean } from '../support/similar-names.ts';
+import { isReservedActionId, reservedActionIdMessage } from '../execution/reserved-action-ids.ts';
 import { dependencyCycles } from './dependency-cycles.ts';
 import { planGraph, type GraphAction, type PlanGraph } from './plan-graph.ts';
 import { outcomeReferenceProblems, referenceProblems, type RawReferenceSite } from './plan-reference-problems.ts';
@@ -96,6 +97,11 @@ function duplicateIdProblems(actions: readonly RawAction[]): PlanProblem[] {
     });
   }
   return problems;
+}
+
+/** Ids starting with "@" name the journal's own rows (a plan run is `(plan.id, "@plan")`). */
+function reservedIdProblems(actions: readonly RawAction[]): PlanProblem[] {
+  return actions.filter((action) => isReservedActionId(action.id)).map((action) => ({ path: actionPath(action, 'id'), message: reservedActionIdMessage(action.id) }));
 }
 
 function definitionProblems(actions: readonly RawAction[], opts: PlanValidationOptions): PlanProblem[] {
@@ -211,7 +217,7 @@ function comparePaths(a: string, b: string): number {
 }
 
 /**
- * Validates an ExecutionPlan (spec §4.1) and the rules of issue 11: duplicate action ids, unknown
+ * Validates an ExecutionPlan (spec §4.1) and the rules of issue 11: duplicate or reserved (`@…`) action ids, unknown
  * definitions, dependencies on unknown actions, dependency cycles (printed as the cycle), references
  * to actions that are not (transitive) dependencies, alternatives that are unknown, self-referencing
  * or not usable as stand-ins, expected-outcome references to unknown actions, and `matches` patterns
@@ -238,6 +244,7 @@ export function validatePlan(input: unknown, opts: PlanValidationOptions): PlanV
 
   problems.push(
     ...duplicateIdProblems(actions),
+    ...reservedIdProblems(actions),
     ...definitionProblems(actions, opts),
     ...dependencyProblems(actions, ids),
     ...cycleProblems(graph, firstById),
