@@ -134,6 +134,18 @@ function previousResultsFor(view: PlanView, id: string): Record<string, string> 
   return previousResults;
 }
 
+/**
+ * The `previousResults` an action starts with: what a decision's `start` entry carries. The runner
+ * asks again for an action recorded as running after a crash; its dependencies have ended, so the
+ * answer is the same and the resubmitted request matches the one its execution journaled.
+ */
+export function previousResultsOf(plan: ExecutionPlan, actions: Readonly<Record<string, ActionRuntimeState>>, actionId: string): Record<string, string> {
+  const byId = new Map<string, PlannedAction>();
+  for (const action of plan.actions) if (!byId.has(action.id)) byId.set(action.id, action);
+  const view: PlanView = { graph: graphOfPlan(plan), action: (id) => byId.get(id), state: (id) => (Object.hasOwn(actions, id) ? actions[id] : undefined) ?? PENDING };
+  return previousResultsFor(view, actionId);
+}
+
 /** Why an action that has not started cannot start (a reason to skip it), if it cannot. */
 function blockedReason(view: PlanView, id: string, cancelled: boolean, failure: { actionId: string; error: ErrorDetail } | undefined): { skip: string } | 'wait' | undefined {
   if (cancelled) return { skip: 'Not run: the plan was cancelled.' };
