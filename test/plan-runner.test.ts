@@ -67,12 +67,14 @@ describe('plan runner: scheduling', () => {
     });
     await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(gate.address() as AddressInfo).port}`;
-    const release = async (count: number): Promise<void> => {
-      for (let i = 0; i < count; i += 1) {
-        // Bounded wait for the next held request (the runner starts one as soon as a slot frees up).
-        for (let tries = 0; held.length === 0 && tries < 400; tries += 1) await new Promise((r) => setTimeout(r, 5));
+    /** Lets the requests go one at a time, each once `width` are held (or all that are left). */
+    const release = async (count: number, width: number): Promise<void> => {
+      for (let released = 0; released < count; released += 1) {
+        const wanted = Math.min(width, count - released);
+        // Bounded wait: the runner starts the next action as soon as a slot frees up.
+        for (let tries = 0; held.length < wanted && tries < 400; tries += 1) await new Promise((r) => setTimeout(r, 5));
         const res = held.shift();
-        if (!res) throw new Error('no request arrived to release');
+        if (!res) throw new Error(`no request arrived to release (${released} of ${count} released)`);
         inFlight -= 1;
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       }
@@ -86,7 +88,7 @@ describe('plan runner: scheduling', () => {
         arrived = 0;
         const p = { ...plan(ids.map((id) => action(id, { definition: 'slow', inputs: { n: id } }))), id: planId as typeof PLAN_ID };
         const done = h.plans.executePlan(p, limit === undefined ? {} : { maxConcurrency: limit });
-        await release(ids.length);
+        await release(ids.length, limit ?? 4);
         const state = await done;
         expect(state.status).toBe('completed');
         expect(arrived).toBe(ids.length);

@@ -23,11 +23,11 @@ import type { ExecutionPlan, PlannedAction } from '../schemas/plan.ts';
 import type { Clock } from '../support/clock.ts';
 import type { ExecutionKey, Fence, JournalWrite, TransitionWrite } from '../../storage/journal.ts';
 import type { PlanConfirmationRequest } from '../execution/outbox-delivery.ts';
-import type { ActionRuntimeState } from './action-runtime-state.ts';
 import { applyPlanDecision } from './plan-decision-apply.ts';
+import { applyPlanEvent } from './plan-event-apply.ts';
 import { PlanInbox, type PlanEvent } from './plan-inbox.ts';
 import { decidePlan, previousResultsOf, type PlanDecision } from './plan-scheduler.ts';
-import { isPlanTerminal, journalStatusOf, recordsOf, type PlanRunSnapshot } from './plan-record.ts';
+import { isPlanTerminal, journalStatusOf, planKey, recordsOf, type PlanRunSnapshot } from './plan-record.ts';
 import { buildPlanState } from './plan-state.ts';
 import type { PlanProgressEvent } from './plan-executor-api.ts';
 
@@ -83,7 +83,7 @@ export class PlanRun {
 
   constructor(private readonly deps: PlanRunDependencies, start: PlanRunStart) {
     this.plan = start.plan;
-    this.key = { executionId: start.plan.id, actionId: '@plan' };
+    this.key = planKey(start.plan.id);
     this.snapshot = start.snapshot;
     this.stateValue = start.stateValue;
     this.fence = start.fence;
@@ -155,52 +155,12 @@ export class PlanRun {
   private consume(events: PlanEvent[]): void {
     const now = this.deps.clock.now();
     for (const event of events) {
-      const actions = { ...this.snapshot.actions };
-      const actionId = event.type === 'CANCEL' ? undefined : event.actionId;
-      const before: ActionRuntimeState = (actionId !== undefined && Object.hasOwn(actions, actionId) ? actions[actionId] : undefined) ?? { status: 'pending' };
-      let name: string;
-      let data: Record<string, unknown>;
-      switch (event.type) {
-        case 'ACTION_STOPPED':
-          throw event.error;
-        case 'ACTION_ENDED': {
-          const { state } = event;
-          this.ended.set(event.actionId, state);
-          const result = state.result;
-          let after: ActionRuntimeState;
-          if (state.status === 'completed' && result?.status === 'success') after = { ...before, status: 'completed', output: result.output, endedAt: now };
-          else if (state.status === 'skipped') after = { ...before, status: 'skipped', reason: result?.status === 'skipped' ? result.reason : 'skipped', endedAt: now };
-          else after = { ...before, status: 'failed', error: result?.status === 'failure' ? result.error : errorDetail('state_inconsistent', `"${event.actionId}" ended ${state.status} without a result.`, { code: 'RESULT_MISSING' }), endedAt: now };
-          actions[event.actionId] = after;
-          name = after.status === 'completed' ? 'ACTION_COMPLETED' : after.status === 'skipped' ? 'ACTION_SKIPPED' : 'ACTION_FAILED';
-          data = { actionId: event.actionId, status: state.status, ...(after.error ? { category: after.error.category, code: after.error.code } : {}) };
-          break;
-        }
-        case 'ACTION_REFUSED':
-          actions[event.actionId] = { ...before, status: 'failed', error: event.error, endedAt: now };
-          name = 'ACTION_FAILED';
-          data = { actionId: event.actionId, category: event.error.category, code: event.error.code, refused: true };
-          break;
-        case 'CONFIRMED':
-        case 'REJECTED': {
-          const index = this.snapshot.confirmations.findLastIndex((entry) => entry.actionId === event.actionId);
-          const entry = this.snapshot.confirmations[index];
-          if (entry === undefined || entry.confirmed !== undefined) continue; // answered meanwhile (a timeout won)
-          const answered = { ...entry, respondedAt: new Date(event.respondedAt).toISOString(), confirmed: event.type === 'CONFIRMED', ...(event.userId === undefined ? {} : { userId: event.userId }) };
-          this.snapshot = { ...this.snapshot, confirmations: this.snapshot.confirmations.map((item, i) => (i === index ? answered : item)) };
-          name = event.type;
-          data = { actionId: event.actionId, ...(event.userId === undefined ? {} : { userId: event.userId }) };
-          break;
-        }
-        case 'CANCEL':
-          if (this.snapshot.cancelled) continue;
-          this.snapshot = { ...this.snapshot, cancelled: true };
-          name = 'CANCEL';
-          data = event.reason === undefined ? {} : { reason: event.reason };
-          break;
-      }
-      this.snapshot = { ...this.snapshot, actions };
-      this.staged.push(this.transition(name, this.stateValue, this.stateValue, data, now));
+      if (event.type === 'ACTION_STOPPED') throw event.error;
+      if (event.type === 'ACTION_ENDED') this.ended.set(event.actionId, event.state);
+      const applied = applyPlanEvent(this.snapshot, event, now);
+      if (applied === undefined) continue;
+      this.snapshot = applied.snapshot;
+      this.staged.push(this.transition(applied.name, this.stateValue, this.stateValue, applied.data, now));
     }
   }
 
