@@ -42,6 +42,11 @@ Commands:
   show <executionId> [<actionId>]      the journal timeline of an execution
   list                                 recorded executions
   machine --format json|mermaid        export the execution machine (no network)
+  plan run <plan.json|->               run an execution plan until it ends or waits for a confirmation
+  plan confirm <executionId> <actionId> [--reject] [--user ID]
+                                       answer a plan's confirmation, then drive the plan on
+  plan cancel <executionId>            cancel a plan: running actions cancelled, nothing new starts
+  plan show <executionId>              a plan's state, actions, confirmations and decisions
   validate [request.json]              check definitions, catalog and optionally a request
   demo                                 run the demo against a local API with realistic faults
 
@@ -55,7 +60,11 @@ Options:
   --inspect             stream XState inspection events to a Stately inspector over WebSocket
   --inspect-url <url>   inspector WebSocket URL              default ws://127.0.0.1:8080
   --format <fmt>        machine export format: json | mermaid
-  --all                 resume every unfinished execution
+  --all                 resume every unfinished execution (and plan, firing due confirmation timeouts)
+  --max-concurrency <n> plan run: actions of the plan running at once  default 4
+  --dry-run             plan run: validate, print the order and the requests it would send; send nothing
+  --reject              plan confirm: reject instead of confirming
+  --user <id>           plan confirm: who answers (recorded) default the OS user name
   --serve               demo: only start the demo API on 127.0.0.1:4010 and keep it running
   --log-level <level>   pino log level on stderr             default warn
   --debug               print stack traces of internal errors
@@ -73,15 +82,19 @@ const OPTIONS = {
   'inspect-url': { type: 'string' },
   format: { type: 'string' },
   all: { type: 'boolean', default: false },
+  'max-concurrency': { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  reject: { type: 'boolean', default: false },
+  user: { type: 'string' },
   serve: { type: 'boolean', default: false },
   'log-level': { type: 'string' },
   debug: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+export type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-const write = (stream: NodeJS.WritableStream, text: string): void => {
+export const write = (stream: NodeJS.WritableStream, text: string): void => {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 };
 
@@ -90,7 +103,7 @@ const write = (stream: NodeJS.WritableStream, text: string): void => {
  * (see terminal-text.ts). Escaping is idempotent, so lines the renderers already escaped pass as they
  * are. `--json` output goes through `write` untouched.
  */
-const say = (stream: NodeJS.WritableStream, text: string): void => {
+export const say = (stream: NodeJS.WritableStream, text: string): void => {
   write(stream, terminalLines(text.endsWith('\n') ? text.slice(0, -1) : text).join('\n'));
 };
 
@@ -98,7 +111,7 @@ const say = (stream: NodeJS.WritableStream, text: string): void => {
  * Loads the definitions directory. `execute` and `validate` need it; `resume`, `show` and `list` do
  * not (a journaled execution keeps the definition it started with), so a missing default is fine there.
  */
-function loadDefinitions(flags: Flags, io: CliIo, required = true) {
+export function loadDefinitions(flags: Flags, io: CliIo, required = true) {
   const dir = resolve(io.cwd, flags.definitions ?? 'definitions');
   if (!existsSync(dir) && !required && flags.definitions === undefined) {
     return { registry: createDefinitionRegistry([]), problems: [], dir };
@@ -123,13 +136,13 @@ function loadCatalog(flags: Flags, io: CliIo) {
 /** Credential files are small; the cap keeps a wrong path (a log, a device) from being read whole. */
 const CREDENTIALS_INPUT_CAP: InputCap = { maxBytes: 1024 * 1024, what: 'credential files' };
 
-async function loadCredentials(flags: Flags, io: CliIo): Promise<Record<string, string>> {
+export async function loadCredentials(flags: Flags, io: CliIo): Promise<Record<string, string>> {
   if (!flags.credentials) return {};
   const path = resolve(io.cwd, flags.credentials);
   return parseWith(z.record(z.string(), z.string()), await readJsonInput(path, io.stdin, flags.credentials, CREDENTIALS_INPUT_CAP), flags.credentials);
 }
 
-async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecutorOptions> = {}, definitionsRequired = false): Promise<ActionExecutor> {
+export async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecutorOptions> = {}, definitionsRequired = false): Promise<ActionExecutor> {
   const { registry, problems } = loadDefinitions(flags, io, definitionsRequired);
   const catalog = loadCatalog(flags, io);
   for (const problem of [...problems, ...catalog.problems]) say(io.stderr, `warning: ${formatProblem(problem)} (skipped)`);
@@ -203,13 +216,16 @@ async function commandResume(positionals: string[], flags: Flags, io: CliIo): Pr
   const executor = await openExecutor(flags, io);
   try {
     if (flags.all) {
+      // Plans first: they carry their in-flight actions on themselves; the rest are resumed after.
+      const plans = await (await import('./commands/plan.ts')).resumePlans(executor, flags, io);
       const report = await executor.resumeAll();
-      if (flags.json) write(io.stdout, JSON.stringify(report, null, 2));
+      if (flags.json) write(io.stdout, JSON.stringify({ ...report, plans }, null, 2));
       else {
         say(io.stdout, `resumed ${report.resumed}: ${report.completed} completed, ${report.failed} failed, ${report.skipped} skipped; ${report.busy} held by another process`);
         for (const error of report.errors) say(io.stdout, `  ${error.executionId} / ${error.actionId}: ${error.message}`);
+        say(io.stdout, (await import('./plan-render.ts')).planResumeLine(plans).join('\n'));
       }
-      return report.errors.length > 0 ? EXIT.internal : report.failed > 0 ? EXIT.actionFailed : EXIT.ok;
+      return report.errors.length + plans.errors.length > 0 ? EXIT.internal : report.failed + plans.failed > 0 ? EXIT.actionFailed : EXIT.ok;
     }
     const [executionId, actionId] = positionals;
     if (!executionId || !actionId) throw new UsageError('resume needs --all, or an execution id and an action id');
@@ -315,6 +331,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         return await commandValidate(rest, flags, io);
       case 'machine':
         return commandMachine(flags, io);
+      case 'plan':
+        return await (await import('./commands/plan.ts')).commandPlan(rest, flags, io);
       case 'demo': {
         if (flags.serve) {
           const { serveDemoApi } = await import('../demo/demo.ts');

@@ -8,14 +8,22 @@
  * - GET  /search         answers only after 2 s (slower than the action's timeout)
  * - POST /payments       honours Idempotency-Key: the first request for a key gets 503 (not
  *                        processed), later ones create the payment once and replay it after that
+ * - POST /customers/:id/orders   honours Idempotency-Key: creates the order once per key, replays it
+ * - POST /notifications  needs X-Api-Key; the first one gets 503 (the mail template service is
+ *                        restarting), later ones are queued
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 
 export interface DemoApiStats {
   requests: Record<string, number>;
   /** Payments created, by idempotency key: more than 1 for a key would be a duplicate effect. */
   paymentsCreated: Record<string, number>;
+  /** Orders created, by idempotency key (the plan demo). */
+  ordersCreated: Record<string, number>;
+  /** Notifications queued (the plan demo). */
+  notificationsQueued: number;
 }
 
 export interface DemoApi {
@@ -37,7 +45,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startDemoApi(options: { port?: number; slowMs?: number } = {}): Promise<DemoApi> {
-  const stats: DemoApiStats = { requests: {}, paymentsCreated: {} };
+  const stats: DemoApiStats = { requests: {}, paymentsCreated: {}, ordersCreated: {}, notificationsQueued: 0 };
+  const orders = new Map<string, { orderId: string; status: string; amount: number; links: { self: string } }>();
+  let notificationsSeen = 0;
   const usersSeen = new Set<string>();
   const payments = new Map<string, { id: string; amount: number; currency: string }>();
   const keysSeen = new Set<string>();
@@ -47,7 +57,7 @@ export async function startDemoApi(options: { port?: number; slowMs?: number } =
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const route = `${req.method} ${url.pathname.replace(/\/users\/[^/]+$/, '/users/:id')}`;
+      const route = `${req.method} ${url.pathname.replace(/\/users\/[^/]+$/, '/users/:id').replace(/^\/customers\/[^/]+\/orders$/, '/customers/:id/orders')}`;
       stats.requests[route] = (stats.requests[route] ?? 0) + 1;
 
       const user = /^\/users\/([^/]+)$/.exec(url.pathname);
@@ -104,6 +114,41 @@ export async function startDemoApi(options: { port?: number; slowMs?: number } =
         payments.set(key, payment);
         stats.paymentsCreated[key] = (stats.paymentsCreated[key] ?? 0) + 1;
         json(res, 201, payment);
+        return;
+      }
+      const customer = /^\/customers\/([^/]+)\/orders$/.exec(url.pathname);
+      if (req.method === 'POST' && customer?.[1]) {
+        const body = JSON.parse((await readBody(req)) || '{}') as { amount?: number };
+        const key = req.headers['idempotency-key'];
+        if (typeof key !== 'string' || key === '') {
+          json(res, 400, { error: { message: 'Idempotency-Key header is required' } });
+          return;
+        }
+        const existing = orders.get(key);
+        if (existing) {
+          json(res, 201, existing, { 'idempotent-replayed': 'true' });
+          return;
+        }
+        const orderId = `ord_${orders.size + 1}`;
+        const order = { orderId, status: 'pending', amount: Number(body.amount ?? 0), links: { self: `http://127.0.0.1/orders/${orderId}` } };
+        orders.set(key, order);
+        stats.ordersCreated[key] = (stats.ordersCreated[key] ?? 0) + 1;
+        json(res, 201, order);
+        return;
+      }
+      if (req.method === 'POST' && url.pathname === '/notifications') {
+        await readBody(req);
+        if (typeof req.headers['x-api-key'] !== 'string') {
+          json(res, 401, { error: { message: 'invalid api key' } });
+          return;
+        }
+        notificationsSeen += 1;
+        if (notificationsSeen === 1) {
+          json(res, 503, { error: { message: 'mail template service is restarting' } });
+          return;
+        }
+        stats.notificationsQueued += 1;
+        json(res, 202, { notificationId: randomUUID(), queuedAt: new Date().toISOString(), status: 'queued' });
         return;
       }
       json(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
