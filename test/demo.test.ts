@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { runDemo } from '../src/demo/demo.ts';
 
 describe('demo (the README\'s first command)', () => {
-  it('runs every example against the faulty local API, survives a SIGKILL mid-backoff, and creates no duplicate payment', async () => {
+  it('runs every example against the faulty local API, survives a SIGKILL mid-backoff, creates no duplicate payment, and runs the onboarding plan through its confirmation', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'ae-demo-'));
     const out = new PassThrough();
     let text = '';
@@ -18,6 +18,12 @@ describe('demo (the README\'s first command)', () => {
       expect(text).toContain('REQUEST_TIMEOUT');
       expect(text).toMatch(/killed with SIGKILL in state "backingOff"/);
       expect(text).toMatch(/duplicates: 0/);
+      // The onboarding plan: paused for a confirmation, confirmed, the plain welcome standing in.
+      expect(text).toMatch(/plan 0b7e4d2a-5c1f-4e8a-9d3b-2f6a8c4e1d90: paused_for_confirmation/);
+      expect(text).toContain('confirmations:\n    create_order: requested');
+      expect(text).toContain('▶ send_welcome_plain (send-notification) in place of send_welcome');
+      expect(text).toMatch(/plan 0b7e4d2a-5c1f-4e8a-9d3b-2f6a8c4e1d90: completed/);
+      expect(text).toContain('✓ the order was created exactly once');
       expect(code, text).toBe(0);
     } finally {
       rmSync(cwd, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * `action-executor demo`: runs the example actions against a local API with realistic faults, then
  * proves the durability promise — a child process is SIGKILLed in the middle of a backoff, the
- * execution is resumed here, and the API's own counters show the payment was created exactly once.
+ * execution is resumed here, and the API's own counters show the payment was created exactly once —
+ * and runs the customer-onboarding plan, which pauses for a confirmation and is confirmed (demo-plan.ts).
  * Exits 0 only when every outcome is the expected one, so the demo doubles as an end-to-end check.
  */
 import { spawn } from 'node:child_process';
@@ -14,6 +15,7 @@ import type { Journal } from '../../storage/journal.ts';
 import { describeState, progressLines } from '../cli/cli-render.ts';
 import { systemClock } from '../support/clock.ts';
 import { startDemoApi, type DemoApi } from './demo-api.ts';
+import { runOnboardingPlan } from './demo-plan.ts';
 import type { ActionExecuteRequest } from '../schemas/job.ts';
 import type { ActionExecutionState } from '../schemas/execution-state.ts';
 
@@ -25,7 +27,7 @@ export interface DemoIo {
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/definitions');
 const BIN = resolve(import.meta.dirname, '../../bin/action-executor.js');
-const DEMO_CREDENTIALS = { DEMO_TOKEN: 'demo-secret-token-123' };
+const DEMO_CREDENTIALS = { DEMO_TOKEN: 'demo-secret-token-123', DEMO_API_KEY: 'demo-api-key-456' };
 
 /** Copies the example definitions, pointing them at the port the demo API actually got. */
 function writeDefinitions(target: string, api: DemoApi): void {
@@ -117,9 +119,11 @@ export async function runDemo(io: DemoIo): Promise<number> {
     for (const line of describeState(resumed)) out(line);
     checks.push({ name: 'resumed payment completes', ok: resumed.status === 'completed' });
 
+    const planId = await runOnboardingPlan({ executor, registry, api, credentials: DEMO_CREDENTIALS, out, check: (name, ok) => checks.push({ name, ok }), dbPath, cwd: io.cwd });
+
     out();
     out('━━ What the API saw');
-    for (const [route, count] of Object.entries(api.stats.requests)) out(`  ${route.padEnd(18)} ${count} request(s)`);
+    for (const [route, count] of Object.entries(api.stats.requests)) out(`  ${route.padEnd(26)} ${count} request(s)`);
     const created = Object.values(api.stats.paymentsCreated);
     const duplicates = created.filter((n) => n > 1).length;
     out(`  payments created: ${created.reduce((a, b) => a + b, 0)} for ${created.length} idempotency key(s); duplicates: ${duplicates}`);
@@ -130,6 +134,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
     for (const check of checks) out(`  ${check.ok ? '✓' : '✗'} ${check.name}`);
     out(failedChecks.length === 0 ? 'demo finished: every outcome as expected.' : `demo finished with ${failedChecks.length} unexpected outcome(s).`);
     out(`inspect it: npx action-executor show ${plan} --db ${relative(io.cwd, dbPath)}`);
+    out(`and the plan: npx action-executor plan show ${planId} --db ${relative(io.cwd, dbPath)}`);
     return failedChecks.length === 0 ? 0 : 1;
   } finally {
     await executor?.close();
