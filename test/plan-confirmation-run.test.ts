@@ -69,6 +69,8 @@ describe('plan runner: userConfirmation', () => {
     const state = await other.confirm(PLAN_ID, 'order', { confirmed: true, userId: 'ops' });
     expect(state.status).toBe('completed');
     expect(api.hitsFor('POST /orders')).toHaveLength(1);
+    // get_user's output is not in the plan's journaled records: the other process read it from get_user's own execution.
+    expect(JSON.parse(api.hitsFor('POST /orders')[0]?.body ?? '{}')).toEqual({ customerId: 'u_1', amount: 5 });
   });
 
   it('reject → the action ends failed (user_cancelled, CONFIRMATION_REJECTED) and its errorHandling applies: the alternative starts', async () => {

@@ -81,6 +81,7 @@ interface Outcome {
   final: ExecutionState | undefined;
   effects: number[];
   hits: Record<string, { before: number; after: number }>;
+  orderBodies: string[];
   integrity: string;
 }
 
@@ -141,6 +142,7 @@ async function crashAndRecover(target: Point): Promise<Outcome> {
       final,
       effects: [...api.effects.values()],
       hits: Object.fromEntries(ROUTES.map((route) => [route, { before: hitsBefore[route] ?? 0, after: api.hitsFor(route).length }])),
+      orderBodies: api.hitsFor('POST /orders').map((hit) => hit.body),
       integrity: (executor.journal as SqliteJournal).integrityCheck(),
     };
   } finally {
@@ -185,6 +187,8 @@ describe('plan crash matrix', () => {
       expect(outcome.effects.every((count) => count === 1), `${at}: effects ${JSON.stringify(outcome.effects)}`).toBe(true);
       expect(outcome.hits['POST /notes']?.after, at).toBeLessThanOrEqual(1);
       expect(final?.actionStates['order']?.status, at).toBe('completed');
+      // However the run was interrupted, the order was built from get_user's output.
+      expect(outcome.orderBodies.every((body) => body === JSON.stringify({ customerId: 'u_1', amount: 5 })), `${at}: ${outcome.orderBodies.join(' | ')}`).toBe(true);
       // Completed actions never run again.
       for (const id of outcome.before.completed) {
         const route = { get_user: 'GET /users/u_1', order: 'POST /orders', note: 'POST /notes' }[id] ?? '';

@@ -48,6 +48,9 @@ describe('plan runner: scheduling', () => {
       expect(timeline?.summary.status, id).toBe('completed');
       expect(state.actionStates[id]).toEqual(await h.executor.get(PLAN_ID, id));
     }
+    // The plan's own row keeps each action's status, not its output (the action's execution holds that).
+    const row = await h.executor.journal.get({ executionId: PLAN_ID, actionId: '@plan' });
+    expect((row?.snapshot as { actions: Record<string, object> }).actions['get_user']).toEqual({ status: 'completed', startedAt: expect.any(Number), endedAt: expect.any(Number) });
     const order = await h.executor.journal.get({ executionId: PLAN_ID, actionId: 'order' });
     expect((order?.request as { context: { previousResults: Record<string, string> } }).context.previousResults).toEqual({ get_user: JSON.stringify({ id: 'u_1', name: 'Ada', email: 'ada@example.com' }) });
   });

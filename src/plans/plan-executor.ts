@@ -120,6 +120,30 @@ export function createPlanExecutor(options: PlanExecutorOptions): PlanExecutor {
     return result.plan;
   }
 
+  /**
+   * The journaled records with what they leave out put back: each completed action's output, from
+   * its own execution (plan-record.ts `journaledSnapshot`). Returns the executions it read, too.
+   */
+  async function hydrate(planId: string, snapshot: PlanRunSnapshot): Promise<{ snapshot: PlanRunSnapshot; executions: Map<string, ActionExecutionState> }> {
+    const executions = new Map<string, ActionExecutionState>();
+    const actions = { ...snapshot.actions };
+    await Promise.all(Object.entries(snapshot.actions).map(async ([id, runtime]) => {
+      if (runtime.startedAt === undefined) return;
+      const state = await executor.get(planId, id);
+      if (state) executions.set(id, state);
+      if (runtime.status !== 'completed' || runtime.output !== undefined) return;
+      if (state?.result?.status !== 'success') {
+        throw actionError('state_inconsistent', `Plan run ${planId} records "${id}" as completed, but its action execution holds no output (${state === undefined ? 'there is no execution' : `it is ${state.status}`}).`, {
+          code: 'PLAN_RECORD_INVALID',
+          context: { planId, actionId: id },
+          suggestion: 'The journal was changed outside the executor; submit the plan again under a new id.',
+        });
+      }
+      actions[id] = { ...runtime, output: state.result.output };
+    }));
+    return { snapshot: { ...snapshot, actions }, executions };
+  }
+
   function credentialsFor(planId: string, names: string[]): Record<string, string> {
     const source = options.credentials;
     if (source === undefined) return {};
@@ -169,10 +193,13 @@ export function createPlanExecutor(options: PlanExecutorOptions): PlanExecutor {
         await journal.releaseLease(current, fence);
         return terminalState(current);
       }
-      const { plan, snapshot, credentialNames } = readRun(current);
+      const read = readRun(current);
+      const { plan, credentialNames } = read;
+      const { snapshot, executions } = await hydrate(planId, read.snapshot);
       run = new PlanRun(deps, {
         plan,
         snapshot,
+        executions,
         stateValue: current.stateValue,
         fence,
         credentials: credentials ?? credentialsFor(planId, credentialNames),
@@ -300,13 +327,9 @@ export function createPlanExecutor(options: PlanExecutorOptions): PlanExecutor {
       if (isTerminalStatus(record.status)) return terminalState(record);
       const running = live.get(planId);
       if (running) return running.run.stateNow();
-      const { plan, snapshot } = readRun(record);
-      const executions = new Map<string, ActionExecutionState>();
-      await Promise.all(Object.entries(snapshot.actions).map(async ([id, runtime]) => {
-        if (runtime.startedAt === undefined) return;
-        const state = await executor.get(planId, id);
-        if (state) executions.set(id, state);
-      }));
+      const read = readRun(record);
+      const { plan } = read;
+      const { snapshot, executions } = await hydrate(planId, read.snapshot);
       // Metrics as of now: the scheduler computes them from the records alone (it writes nothing).
       const metrics = snapshot.status === 'initializing' ? snapshot.metrics : decidePlan({ plan, ...recordsOf(snapshot), now: clock.now(), maxConcurrency: snapshot.maxConcurrency, cancelled: snapshot.cancelled, startedAt: snapshot.startedAt }).metrics;
       return buildPlanState({ plan, snapshot, executions, metrics });

@@ -44,14 +44,14 @@ export class PlanInbox {
   async next(clock: Clock, wakeAt?: number): Promise<PlanEvent[]> {
     if (this.queue.length > 0) return this.drain();
     const arrived = new Promise<void>((resolve) => (this.wake = resolve));
-    const timer = new AbortController();
-    try {
-      if (wakeAt === undefined) await arrived;
-      else await Promise.race([arrived, clock.sleepUntil(wakeAt, timer.signal).catch(() => undefined)]);
-    } finally {
-      this.wake = undefined;
+    if (wakeAt === undefined) {
+      await arrived;
+    } else {
+      const timer = new AbortController();
+      await Promise.race([arrived, clock.sleepUntil(wakeAt, timer.signal).catch(() => undefined)]);
       timer.abort();
     }
+    this.wake = undefined;
     return this.drain();
   }
 }

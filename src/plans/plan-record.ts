@@ -7,7 +7,7 @@
  *   id is refused (`REQUEST_MISMATCH`);
  * - `snapshot` is a {@link PlanRunSnapshot}: the records the scheduler decides from (each action's
  *   runtime state, the confirmation history, the cancelled flag) plus the status and metrics of the
- *   last decision;
+ *   last decision — without completed actions' outputs, which their own executions hold;
  * - `stateValue` is the plan's status, `wakeAt` the next confirmation deadline, `result` the final
  *   ExecutionState once the plan is over;
  * - each decision is a transition (`DECIDED`, after the events it consumed: `ACTION_COMPLETED`,
@@ -103,6 +103,25 @@ export function initialPlanSnapshot(plan: ExecutionPlan, startedAt: number, maxC
     status: 'initializing',
     metrics: { totalActions: plan.actions.length, completedActions: 0, failedActions: 0, skippedActions: 0 },
   };
+}
+
+/**
+ * The snapshot as journaled: the outputs of completed actions are left out. Each lives in the result
+ * of its own action execution, which never changes once it ended; journaling it again with every
+ * decision would make the plan's commits grow with the square of its size. A run read back from the
+ * journal gets them again from there (`hydrate` in plan-executor.ts).
+ */
+export function journaledSnapshot(snapshot: PlanRunSnapshot): PlanRunSnapshot {
+  const actions: PlanRunSnapshot['actions'] = {};
+  for (const [id, state] of Object.entries(snapshot.actions)) {
+    if (state.status !== 'completed' || state.output === undefined) {
+      actions[id] = state;
+      continue;
+    }
+    const { output: _output, ...rest } = state;
+    actions[id] = rest;
+  }
+  return { ...snapshot, actions };
 }
 
 /** The scheduler's records inside a snapshot. */

@@ -27,7 +27,7 @@ import { applyPlanDecision } from './plan-decision-apply.ts';
 import { applyPlanEvent } from './plan-event-apply.ts';
 import { PlanInbox, type PlanEvent } from './plan-inbox.ts';
 import { decidePlan, previousResultsOf, type PlanDecision } from './plan-scheduler.ts';
-import { isPlanTerminal, journalStatusOf, planKey, recordsOf, type PlanRunSnapshot } from './plan-record.ts';
+import { isPlanTerminal, journaledSnapshot, journalStatusOf, planKey, recordsOf, type PlanRunSnapshot } from './plan-record.ts';
 import { buildPlanState } from './plan-state.ts';
 import type { PlanProgressEvent } from './plan-executor-api.ts';
 
@@ -54,6 +54,8 @@ export interface PlanRunStart {
   create?: JournalWrite | undefined;
   credentials: Record<string, string>;
   maxConcurrency: number;
+  /** Recorded states of action executions already read (a resumed run's ended actions). @default none */
+  executions?: ReadonlyMap<string, ActionExecutionState> | undefined;
 }
 
 /** A cancel that finds a just-submitted execution not registered yet tries again, this often, this many times. */
@@ -91,6 +93,7 @@ export class PlanRun {
     this.credentials = start.credentials;
     this.maxConcurrency = start.maxConcurrency;
     for (const action of start.plan.actions) if (!this.byId.has(action.id)) this.byId.set(action.id, action);
+    for (const [id, state] of start.executions ?? []) if (state.status !== 'running' && state.status !== 'pending') this.ended.set(id, state);
   }
 
   /** The records as this run last committed them. */
@@ -210,7 +213,7 @@ export class PlanRun {
       write.attemptCount = this.startedCount();
     }
     const last = writes[writes.length - 1] as TransitionWrite;
-    last.snapshot = snapshot;
+    last.snapshot = journaledSnapshot(snapshot);
     if (terminal) {
       const result = await this.stateNow();
       last.result = result;

@@ -227,7 +227,8 @@ export function decidePlan(input: PlanDecisionInput): PlanDecision {
         round.pending++;
         if (verdict.dueAt !== undefined) round.dueTimes.push(verdict.dueAt);
       } else {
-        const start: ActionStart = { actionId: id, previousResults: previousResultsFor(view, id) };
+        // previousResults are filled in below, for the ones that fit within maxConcurrency only.
+        const start: ActionStart = { actionId: id, previousResults: {} };
         const primary = graph.primaryOf(id);
         if (primary !== undefined) start.standingInFor = primary;
         round.ready.push(start);
@@ -239,6 +240,7 @@ export function decidePlan(input: PlanDecisionInput): PlanDecision {
 
   const running = graph.ids.filter((id) => view.state(id).status === 'running');
   const start = round.ready.slice(0, Math.max(0, input.maxConcurrency - running.length));
+  for (const entry of start) entry.previousResults = previousResultsFor(view, entry.actionId);
   const waitingForAnswer = round.asks.length + round.pending;
 
   let stuck: ErrorDetail | undefined;
