@@ -1,6 +1,6 @@
 /**
  * Renders a {@link BenchReport} as the markdown section of docs/benchmarks.md: machine facts, the
- * exact command, every figure, and each goal of issue 6 marked met or missed.
+ * exact command, every figure, and each goal (issues 6 and 11) marked met or missed.
  */
 import type { BenchReport } from './benchmarks.ts';
 import { round } from './bench-stats.ts';
@@ -14,6 +14,8 @@ export const GOALS = {
   durablePerSecond: 1000,
   rssGrowthMiB: 64,
   resumeSeconds: 5,
+  /** Issue 11: a 50-action plan costs at most this much more than the same actions run directly. */
+  planOverhead: 0.2,
 } as const;
 
 /** Markdown for the bench section. `command` is what reproduces the run. */
@@ -103,6 +105,26 @@ export function renderBenchReport(report: BenchReport, command: string): string 
       lines.push(`| ${side.jitter ? 'on' : 'off'} | ${side.requests} | ${side.refused} | ${side.completed} | ${side.failed} | ${n(side.seconds)} |`);
     }
     lines.push('');
+  }
+  if (report.plan) {
+    const p = report.plan;
+    const pct = (value: number): string => `${(value * 100).toFixed(1)} %`;
+    lines.push('### Plan overhead: a 50-action plan vs the same actions direct', '');
+    lines.push(
+      `${p.actions} GETs in ${p.levels} levels (each action after one of the level before, reading its output), run by the plan runner`,
+      `with maxConcurrency ${p.concurrency}, against the same ${p.actions} GETs through \`executor.execute\` by ${p.concurrency} workers. Same server, same`,
+      `executor and journal, ${p.rounds} alternating rounds; the overhead is the median of each plan round over the direct round after it.`,
+      '',
+      '| side | median round ms | journal transactions / action |',
+      '|---|---:|---:|',
+      `| plan runner | ${n(p.planMs)} | ${n(p.planCommitsPerAction)} |`,
+      `| direct | ${n(p.directMs)} | ${n(p.directCommitsPerAction)} |`,
+      '',
+      `plan overhead: ${pct(p.overhead)} wall time, ${pct(p.cpuOverhead)} CPU time`,
+      '',
+      `- Goal ≤ ${pct(GOALS.planOverhead)} more than direct: ${verdict(p.overhead <= GOALS.planOverhead)} (${pct(p.overhead)}).`,
+      '',
+    );
   }
   return lines.join('\n');
 }

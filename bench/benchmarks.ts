@@ -1,5 +1,5 @@
 /**
- * Runs every benchmark workload of issue 6 in one process against one local server, and returns the
+ * Runs every benchmark workload (issue 6, and issue 11's plan overhead) in one process against one local server, and returns the
  * figures. `quick` shrinks each workload so the whole run takes seconds: it proves the benchmarks
  * still work (CI's smoke test), its timings mean nothing.
  */
@@ -9,9 +9,10 @@ import { runDurabilityOverhead, type OverheadRow } from './durability-overhead.t
 import { runLargeResponse, type LargeResponseResult } from './large-response.ts';
 import { runResumeBacklog, type ResumeResult } from './resume-backlog.ts';
 import { runThunderingHerd, type HerdSide } from './thundering-herd.ts';
+import { runPlanOverhead, type PlanOverheadResult } from './plan-overhead.ts';
 
 /** The workloads, by the name `--only` takes. */
-export const WORKLOADS = ['overhead', 'large', 'resume', 'herd'] as const;
+export const WORKLOADS = ['overhead', 'large', 'resume', 'herd', 'plan'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -30,6 +31,8 @@ export interface BenchSizes {
   largeBytes: number;
   resumeExecutions: number;
   herdExecutions: number;
+  /** Alternating plan / direct rounds of the 50-action plan. */
+  planRounds: number;
 }
 
 export const FULL_SIZES: BenchSizes = {
@@ -38,6 +41,7 @@ export const FULL_SIZES: BenchSizes = {
   largeBytes: 1024 ** 3,
   resumeExecutions: 10_000,
   herdExecutions: 200,
+  planRounds: 20,
 };
 
 export const QUICK_SIZES: BenchSizes = {
@@ -46,6 +50,7 @@ export const QUICK_SIZES: BenchSizes = {
   largeBytes: 8 * 1024 ** 2,
   resumeExecutions: 50,
   herdExecutions: 30,
+  planRounds: 1,
 };
 
 export interface BenchReport {
@@ -59,6 +64,7 @@ export interface BenchReport {
   large?: LargeResponseResult;
   resume?: ResumeResult;
   herd?: HerdSide[];
+  plan?: PlanOverheadResult;
 }
 
 /** Runs the selected workloads (all by default) in a fixed order. */
@@ -87,6 +93,10 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     if (selected.has('herd')) {
       progress(`thundering herd: ${sizes.herdExecutions} executions`);
       report.herd = await runThunderingHerd(server, { executions: sizes.herdExecutions, seed });
+    }
+    if (selected.has('plan')) {
+      progress(`plan overhead: a 50-action plan in 4 levels vs the same actions direct, ${sizes.planRounds} round(s) each`);
+      report.plan = await runPlanOverhead(server, { rounds: sizes.planRounds });
     }
   } finally {
     await server.close();

@@ -47,9 +47,18 @@ describe('bench --quick (smoke)', () => {
       expect(side.requests).toBeGreaterThanOrEqual(QUICK_SIZES.herdExecutions);
     }
 
+    // Issue 11: the plan side and the direct side each ran the 50 actions; the journal counts are real.
+    expect(report.plan).toMatchObject({ actions: 50, levels: 4, concurrency: 4, rounds: QUICK_SIZES.planRounds });
+    positive(report.plan!.planMs);
+    positive(report.plan!.directMs);
+    expect(Number.isFinite(report.plan!.overhead)).toBe(true);
+    // The plan adds its own commits (one decision per batch of endings), never fewer than direct.
+    expect(report.plan!.planCommitsPerAction).toBeGreaterThan(report.plan!.directCommitsPerAction);
+
     const markdown = renderBenchReport(report, 'npm run bench -- --quick');
     expect(markdown).toMatch(/^durable\/bare throughput ratio: \d+\.\d\d$/m);
     expect(markdown).toContain('Reproduce: `npm run bench -- --quick`');
     expect(markdown).toContain('Quick mode');
+    expect(markdown).toMatch(/^plan overhead: -?\d+\.\d % wall time, -?\d+\.\d % CPU time$/m);
   }, 60_000);
 });
