@@ -11,6 +11,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 /** Names each subpath has exported since it was published; a subpath may add, never drop. */
 const EXPECTED: Record<string, string[]> = {
   './executor': ['createActionExecutor', 'EXECUTOR_DEFAULTS'],
+  './plan-executor': ['createPlanExecutor', 'PLAN_EXECUTOR_DEFAULTS'],
   './definition-registry': ['loadDefinitionsFromDir', 'createDefinitionRegistry'],
   './catalog-registry': ['loadCatalogFromDir'],
   './action-executor-jobs': ['executeActionJob', 'runActionExecuteJob'],
