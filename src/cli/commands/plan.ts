@@ -14,8 +14,9 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { isActionError } from '../../failure/errors.ts';
+import { silentLogger } from '../../support/logger.ts';
 import type { ActionExecutor } from '../../execution/executor.ts';
-import { createPlanExecutor, type PlanExecutor, type PlanResumeReport } from '../../plans/plan-executor.ts';
+import { createPlanExecutor, PLAN_EXECUTOR_DEFAULTS, type PlanExecutor, type PlanResumeReport } from '../../plans/plan-executor.ts';
 import { isPlanInvalidError } from '../../plans/plan-invalid-error.ts';
 import { planKey } from '../../plans/plan-record.ts';
 import type { ExecutionState } from '../../schemas/execution-state.ts';
@@ -49,17 +50,22 @@ function parseConcurrency(text: string | undefined): number | undefined {
   return value;
 }
 
-async function withPlans<T>(flags: Flags, io: CliIo, definitionsRequired: boolean, use: (plans: PlanExecutor, executor: ActionExecutor) => Promise<T>): Promise<T> {
+/** `before` prints once, ahead of the first progress line (a plan refused by validation shows none). */
+async function withPlans<T>(flags: Flags, io: CliIo, definitionsRequired: boolean, use: (plans: PlanExecutor, executor: ActionExecutor) => Promise<T>, before?: () => void): Promise<T> {
   const { registry } = loadDefinitions(flags, io, definitionsRequired);
   const human = !flags.json;
-  const executor = await openExecutor(flags, io, {}, definitionsRequired);
+  // The progress lines already say what failed and why: no raw log lines beside them unless asked for.
+  const executor = await openExecutor(flags, io, flags['log-level'] === undefined ? { logger: silentLogger() } : {}, definitionsRequired);
   const credentials = await loadCredentials(flags, io);
   const plans = createPlanExecutor({
     executor,
     definitions: registry,
     credentials,
     onProgress: (event) => {
-      if (human) for (const line of planProgressLines(event)) say(io.stdout, line);
+      if (!human) return;
+      before?.();
+      before = undefined;
+      for (const line of planProgressLines(event)) say(io.stdout, line);
     },
   });
   try {
@@ -91,10 +97,6 @@ async function planRun(positionals: string[], flags: Flags, io: CliIo): Promise<
         else say(io.stdout, dryRunLines(dry).join('\n'));
         return EXIT.ok;
       }
-      if (!flags.json) {
-        const planId = typeof input === 'object' && input !== null ? String((input as { id?: unknown }).id) : '?';
-        say(io.stdout, `▶ plan ${planId}${maxConcurrency === undefined ? '' : `, at most ${maxConcurrency} actions at once`}`);
-      }
       return printState(await plans.executePlan(input, { credentials, ...(maxConcurrency === undefined ? {} : { maxConcurrency }) }), flags, io);
     } catch (error) {
       if (!isPlanInvalidError(error)) throw error;
@@ -103,6 +105,10 @@ async function planRun(positionals: string[], flags: Flags, io: CliIo): Promise<
       say(io.stderr, `error: the plan is invalid (${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}); nothing was run`);
       return EXIT.usage;
     }
+  }, () => {
+    // The plan passed validation (progress only follows it), so these fields are what they should be.
+    const plan = input as { id: string; name: string; actions: unknown[] };
+    say(io.stdout, `▶ plan ${plan.id} ${JSON.stringify(plan.name)}: ${plan.actions.length} actions, at most ${maxConcurrency ?? PLAN_EXECUTOR_DEFAULTS.maxConcurrency} at once`);
   });
 }
 
