@@ -56,7 +56,7 @@ Options:
   --db <file>           SQLite journal                       default ./.action-executor/journal.db
   --storage <dir>       local storage root                   default ./.action-executor/storage
   --credentials <file>  JSON object of credential values (merged into the request; used by resume)
-  --json                print only the final ActionExecutionState as JSON on stdout
+  --json                print only the final state as JSON on stdout (a plan's: its ExecutionState)
   --inspect             stream XState inspection events to a Stately inspector over WebSocket
   --inspect-url <url>   inspector WebSocket URL              default ws://127.0.0.1:8080
   --format <fmt>        machine export format: json | mermaid
