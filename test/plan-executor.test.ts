@@ -107,6 +107,16 @@ describe('plan executor: the plan row beside the action executions', () => {
     expect(error.detail).toMatchObject({ category: 'validation_failed', code: 'RESERVED_ACTION_ID', message: expect.stringContaining('$.action.id: action id "@plan" is reserved') });
   });
 
+  it('an execution recorded under a plan action\'s key with another request fails that action (REQUEST_MISMATCH) rather than lending it its result', async () => {
+    await setup();
+    // Someone ran get_user by hand under the plan's id, with other inputs.
+    await h.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1', includeOrders: true }, {}, PLAN_ID));
+    const state = await h.plans.executePlan(twoSteps());
+    expect(state.actionStates['get_user']).toMatchObject({ status: 'failed', result: { status: 'failure', error: { code: 'REQUEST_MISMATCH', context: { actionId: 'get_user' } } } });
+    expect(state.status).toBe('failed');
+    expect(api.hitsFor('POST /orders')).toHaveLength(0);
+  });
+
   it('executor.list and executor.resumeAll leave plan rows out; resume and cancel of the row are refused with a pointer to the plan commands', async () => {
     await setup();
     const p = plan([action('get_user', { inputs: { userId: 'u_1' } }), action('order', { definition: 'create-order', deps: ['get_user'], inputs: { customerId: 'u_1', amount: 5 }, confirm: {} })]);

@@ -49,7 +49,9 @@ export function applyPlanEvent(snapshot: PlanRunSnapshot, event: RecordedPlanEve
     }
     case 'ACTION_REFUSED':
       return {
-        snapshot: withAction(snapshot, event.actionId, (before) => ({ ...before, status: 'failed', error: event.error, endedAt: now })),
+        // It never began: without a startedAt, readers do not look for an execution of its own (the
+        // one under its key, if any, is not this action's).
+        snapshot: withAction(snapshot, event.actionId, ({ startedAt: _startedAt, ...before }) => ({ ...before, status: 'failed', error: event.error, endedAt: now })),
         name: 'ACTION_FAILED',
         data: { actionId: event.actionId, category: event.error.category, code: event.error.code, refused: true },
       };

@@ -144,6 +144,12 @@ export function createPlanExecutor(options: PlanExecutorOptions): PlanExecutor {
     return { snapshot: { ...snapshot, actions }, executions };
   }
 
+  /** Metrics as of now: the scheduler computes them from the records alone (it writes nothing). */
+  function liveMetrics(plan: ExecutionPlan, snapshot: PlanRunSnapshot): ExecutionState['metrics'] {
+    if (snapshot.status === 'initializing') return snapshot.metrics;
+    return decidePlan({ plan, ...recordsOf(snapshot), now: clock.now(), maxConcurrency: snapshot.maxConcurrency, cancelled: snapshot.cancelled, startedAt: snapshot.startedAt }).metrics;
+  }
+
   function credentialsFor(planId: string, names: string[]): Record<string, string> {
     const source = options.credentials;
     if (source === undefined) return {};
@@ -326,13 +332,14 @@ export function createPlanExecutor(options: PlanExecutorOptions): PlanExecutor {
       if (!record) return undefined;
       if (isTerminalStatus(record.status)) return terminalState(record);
       const running = live.get(planId);
-      if (running) return running.run.stateNow();
       const read = readRun(record);
+      if (running) {
+        const current = running.run.current;
+        return { ...(await running.run.stateNow()), metrics: liveMetrics(read.plan, current) };
+      }
       const { plan } = read;
       const { snapshot, executions } = await hydrate(planId, read.snapshot);
-      // Metrics as of now: the scheduler computes them from the records alone (it writes nothing).
-      const metrics = snapshot.status === 'initializing' ? snapshot.metrics : decidePlan({ plan, ...recordsOf(snapshot), now: clock.now(), maxConcurrency: snapshot.maxConcurrency, cancelled: snapshot.cancelled, startedAt: snapshot.startedAt }).metrics;
-      return buildPlanState({ plan, snapshot, executions, metrics });
+      return buildPlanState({ plan, snapshot, executions, metrics: liveMetrics(plan, snapshot) });
     },
 
     async resumeAll() {

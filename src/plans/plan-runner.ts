@@ -281,11 +281,13 @@ export class PlanRun {
 
   /**
    * `execute` threw instead of recording a result. Bad input (a request over the size limits, say)
-   * is the action's failure; anything else (infrastructure, a lease another process holds) stops the
+   * or a different request recorded under the key is the action's failure; anything else (infrastructure, a lease another process holds) stops the
    * run unrecorded — unless the action's own journal shows it ended (a cancel raced its start).
    */
   private async failedLaunch(actionId: string, error: unknown): Promise<void> {
-    if (isActionError(error) && error.detail.category === 'validation_failed') {
+    // REQUEST_MISMATCH: an execution under this key was submitted with another request (outside the
+    // plan); its result is not this action's, so the action fails saying so instead of adopting it.
+    if (isActionError(error) && (error.detail.category === 'validation_failed' || error.detail.code === 'REQUEST_MISMATCH')) {
       this.settle({ type: 'ACTION_REFUSED', actionId, error: { ...error.detail, context: { ...error.detail.context, actionId } } });
       return;
     }
