@@ -113,7 +113,7 @@ export function renderBenchReport(report: BenchReport, command: string): string 
     lines.push(
       `${p.actions} GETs in ${p.levels} levels (each action after one of the level before, reading its output), run by the plan runner`,
       `with maxConcurrency ${p.concurrency}, against the same ${p.actions} GETs through \`executor.execute\` by ${p.concurrency} workers. Same server, same`,
-      `executor and journal, ${p.rounds} alternating rounds; the overhead is the median of each plan round over the direct round after it.`,
+      `executor and journal, ${p.rounds} pairs of rounds (which side goes first alternates); the overhead is the median over the pairs of plan / direct.`,
       '',
       '| side | median round ms | journal transactions / action |',
       '|---|---:|---:|',

@@ -41,7 +41,7 @@ export const FULL_SIZES: BenchSizes = {
   largeBytes: 1024 ** 3,
   resumeExecutions: 10_000,
   herdExecutions: 200,
-  planRounds: 20,
+  planRounds: 30,
 };
 
 export const QUICK_SIZES: BenchSizes = {

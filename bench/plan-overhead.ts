@@ -1,8 +1,8 @@
 /**
  * Plan overhead (issue 11 "Figures"): a 50-action plan in 4 levels, driven by the plan runner, against
  * the same 50 actions executed directly through the executor at the same concurrency — side by side,
- * same local server, same executor and journal, alternating rounds so load on a shared machine hits
- * both. What the plan adds: validation, a journaled decision before every start (one plan commit per
+ * same local server, same executor and journal, in pairs of rounds (which side goes first alternates)
+ * so load on a shared machine hits both. What the plan adds: validation, a journaled decision before every start (one plan commit per
  * batch of endings), `previousResults` built from the dependencies, and reference resolution.
  *
  * Each action of level k > 0 depends on one action of level k − 1 and reads its output
@@ -18,6 +18,8 @@ import { createBenchExecutor } from './bench-executor.ts';
 import { percentile, runPool } from './bench-stats.ts';
 import type { BenchServer } from './bench-server.ts';
 
+const WARM_UP_ROUNDS = 3;
+
 export interface PlanOverheadOptions {
   /** @default 50 */
   actions?: number;
@@ -25,7 +27,7 @@ export interface PlanOverheadOptions {
   levels?: number;
   /** Actions running at once, on both sides. @default 4 */
   concurrency?: number;
-  /** Alternating plan / direct rounds. @default 10 */
+  /** Pairs of plan / direct rounds. */
   rounds: number;
 }
 
@@ -39,7 +41,8 @@ export interface PlanOverheadResult {
   directMs: number;
   /**
    * The median over rounds of planWall / directWall − 1, each plan round paired with the direct round
-   * right after it, so a load spike on the shared machine cancels out of the pair.
+   * run next to it (before or after it, alternately), so a load spike on the shared machine cancels
+   * out of the pair and neither side always goes second.
    */
   overhead: number;
   /** The same, in CPU time (user + system) of this process: what the plan costs, not what it waits. */
@@ -103,20 +106,30 @@ export async function runPlanOverhead(server: BenchServer, options: PlanOverhead
     });
   });
   try {
-    // Warm-up: JIT, connection pool, SQLite page cache, storage directories.
-    await planRound();
-    await directRound();
+    // Warm-up: JIT, connection pool, SQLite page cache, storage directories. Rounds keep getting
+    // faster for a while, so a few of each, alternated.
+    for (let round = 0; round < WARM_UP_ROUNDS; round += 1) {
+      await planRound();
+      await directRound();
+    }
     const pairs: { plan: { wall: number; cpu: number }; direct: { wall: number; cpu: number } }[] = [];
     let planCommits = 0;
     let directCommits = 0;
+    const measure = async <T>(round: () => Promise<T>): Promise<{ value: T; commits: number }> => {
+      const before = journal.stats.commits;
+      const value = await round();
+      return { value, commits: journal.stats.commits - before };
+    };
     for (let round = 0; round < options.rounds; round += 1) {
-      let before = journal.stats.commits;
-      const plan = await planRound();
-      planCommits += journal.stats.commits - before;
-      before = journal.stats.commits;
-      const direct = await directRound();
-      directCommits += journal.stats.commits - before;
-      pairs.push({ plan, direct });
+      // ABBA: which side goes first alternates, so whatever the second of two rounds gains or
+      // loses (a warmer cache, the first one's garbage) falls on both sides equally.
+      const planFirst = round % 2 === 0;
+      const first = await measure(planFirst ? planRound : directRound);
+      const second = await measure(planFirst ? directRound : planRound);
+      const [plan, direct] = planFirst ? [first, second] : [second, first];
+      planCommits += plan.commits;
+      directCommits += direct.commits;
+      pairs.push({ plan: plan.value, direct: direct.value });
     }
     return {
       actions,

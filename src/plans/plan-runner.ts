@@ -25,6 +25,7 @@ import type { ExecutionKey, Fence, JournalWrite, TransitionWrite } from '../../s
 import type { PlanConfirmationRequest } from '../execution/outbox-delivery.ts';
 import { applyPlanDecision } from './plan-decision-apply.ts';
 import { applyPlanEvent } from './plan-event-apply.ts';
+import { graphOfPlan, type PlanGraph } from './plan-graph.ts';
 import { PlanInbox, type PlanEvent } from './plan-inbox.ts';
 import { decidePlan, previousResultsOf, type PlanDecision } from './plan-scheduler.ts';
 import { isPlanTerminal, journaledSnapshot, journalStatusOf, planKey, recordsOf, type PlanRunSnapshot } from './plan-record.ts';
@@ -78,6 +79,8 @@ export class PlanRun {
   /** States of action executions that ended while this run watched (saves a read at the end). */
   private readonly ended = new Map<string, ActionExecutionState>();
   private readonly byId = new Map<string, PlannedAction>();
+  /** Built once: the scheduler would build it again for every decision. */
+  private readonly graph: PlanGraph;
   private readonly credentials: Record<string, string>;
   private readonly maxConcurrency: number;
   /** Set, without an await in between, when the loop decides to return: later signals are refused. */
@@ -93,6 +96,7 @@ export class PlanRun {
     this.credentials = start.credentials;
     this.maxConcurrency = start.maxConcurrency;
     for (const action of start.plan.actions) if (!this.byId.has(action.id)) this.byId.set(action.id, action);
+    this.graph = graphOfPlan(start.plan);
     for (const [id, state] of start.executions ?? []) if (state.status !== 'running' && state.status !== 'pending') this.ended.set(id, state);
   }
 
@@ -124,9 +128,9 @@ export class PlanRun {
       // After a crash: actions recorded as running are submitted again; each resumes from its journal.
       if (!this.snapshot.cancelled) for (const [id, state] of Object.entries(this.snapshot.actions)) if (state.status === 'running') this.launch(id, true);
       for (;;) {
-        const decision = decidePlan({ plan: this.plan, ...recordsOf(this.snapshot), now: this.deps.clock.now(), maxConcurrency: this.maxConcurrency, cancelled: this.snapshot.cancelled, startedAt: this.snapshot.startedAt });
+        const decision = decidePlan({ plan: this.plan, graph: this.graph, ...recordsOf(this.snapshot), now: this.deps.clock.now(), maxConcurrency: this.maxConcurrency, cancelled: this.snapshot.cancelled, startedAt: this.snapshot.startedAt });
         const cancels = decision.cancelRunning.filter((id) => !this.cancelRequested.has(id));
-        if (this.createWrites.length > 0 || this.staged.length > 0 || this.changes(decision)) await this.commitDecision(decision); // write-ahead: decided, then done
+        if (this.mustCommit(decision, cancels)) await this.commitDecision(decision); // write-ahead: decided, then done
         for (const start of decision.start) this.launch(start.actionId, false, start.previousResults);
         for (const id of cancels) this.cancelAction(id);
         if (isPlanTerminal(decision.status)) {
@@ -149,9 +153,21 @@ export class PlanRun {
     }
   }
 
-  /** Whether a decision says anything the records do not already hold. */
-  private changes(decision: PlanDecision): boolean {
-    return decision.start.length > 0 || decision.end.length > 0 || decision.requestConfirmations.length > 0 || decision.confirmationTimeouts.length > 0 || decision.status !== this.snapshot.status;
+  /**
+   * Whether this decision must be durable before the loop goes on: it does something (starts, ends,
+   * asks, times out, cancels), changes the plan's status, or follows an answer or a cancel. An action
+   * that ended and led to nothing new is recorded with the next commit instead: nothing waits on it,
+   * and after a crash the action is submitted again and returns what its own journal recorded.
+   */
+  private mustCommit(decision: PlanDecision, cancels: readonly string[]): boolean {
+    return this.createWrites.length > 0
+      || decision.start.length > 0
+      || decision.end.length > 0
+      || decision.requestConfirmations.length > 0
+      || decision.confirmationTimeouts.length > 0
+      || cancels.length > 0
+      || decision.status !== this.snapshot.status
+      || this.staged.some((write) => !write.event.startsWith('ACTION_'));
   }
 
   /** Applies events to the records and stages their transitions (snapshot-free: the decision's carries it). */

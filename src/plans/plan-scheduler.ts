@@ -17,7 +17,7 @@ import type { ExecutionState } from '../schemas/execution-state.ts';
 import type { ExecutionPlan, PlannedAction } from '../schemas/plan.ts';
 import { hasEnded, type ActionRuntimeState, type StandIn } from './action-runtime-state.ts';
 import { judgeConfirmation, latestConfirmations, type PlanConfirmation } from './plan-confirmation.ts';
-import { graphOfPlan } from './plan-graph.ts';
+import { graphOfPlan, type PlanGraph } from './plan-graph.ts';
 import { checkExpectedOutcome } from './plan-outcome.ts';
 import { describeError, standingOf, type PlanView } from './plan-stand-in.ts';
 
@@ -47,6 +47,11 @@ export interface PlanDecisionInput {
   cancelled?: boolean | undefined;
   /** When the plan run began (epoch ms), for `metrics.totalDuration`; by default its first recorded activity. */
   startedAt?: number | undefined;
+  /**
+   * The plan's graph (`graphOfPlan(plan)`), when the caller keeps one: a runner deciding after every
+   * action that ends saves building it each time. @default built from `plan`
+   */
+  graph?: PlanGraph | undefined;
   /**
    * Scrubs what a failed expected-outcome check quotes. Outputs are redacted before they are recorded
    * (docs/decisions.md), so the default (no change) is safe; pass the run's redactor for defence in depth.
@@ -179,7 +184,7 @@ export function decidePlan(input: PlanDecisionInput): PlanDecision {
     throw new RangeError(`maxConcurrency must be a positive integer, got ${String(input.maxConcurrency)}`);
   }
   const cancelled = input.cancelled === true;
-  const graph = graphOfPlan(plan);
+  const graph = input.graph ?? graphOfPlan(plan);
   const byId = new Map<string, PlannedAction>();
   for (const action of plan.actions) if (!byId.has(action.id)) byId.set(action.id, action);
   const work = new Map<string, ActionRuntimeState>();
@@ -304,23 +309,29 @@ export function decidePlan(input: PlanDecisionInput): PlanDecision {
  * recorded activity, `now` when this decision is the first) to its last end, or to now while it runs.
  */
 function metricsOf(view: PlanView, input: PlanDecisionInput, allEnded: boolean, actsNow: boolean): PlanMetrics {
-  const states = view.graph.ids.map((id) => view.state(id));
-  const count = (status: ActionRuntimeState['status']): number => states.filter((state) => state.status === status).length;
+  // One pass over the states: a plan decides after every action that ends, so this runs often.
+  const counts = { completed: 0, failed: 0, skipped: 0 };
+  let firstActivity = actsNow ? input.now : Number.POSITIVE_INFINITY;
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  for (const id of view.graph.ids) {
+    const state = view.state(id);
+    if (state.status === 'completed' || state.status === 'failed' || state.status === 'skipped') counts[state.status] += 1;
+    if (state.startedAt !== undefined && state.startedAt < firstActivity) firstActivity = state.startedAt;
+    if (state.endedAt !== undefined && state.endedAt > lastEnd) lastEnd = state.endedAt;
+  }
+  for (const entry of input.confirmations) {
+    const requested = Date.parse(entry.requestedAt);
+    if (!Number.isNaN(requested) && requested < firstActivity) firstActivity = requested;
+  }
   const metrics: PlanMetrics = {
     totalActions: input.plan.actions.length,
-    completedActions: count('completed'),
-    failedActions: count('failed'),
-    skippedActions: count('skipped'),
+    completedActions: counts.completed,
+    failedActions: counts.failed,
+    skippedActions: counts.skipped,
   };
-  const activity = [
-    ...states.flatMap((state) => (state.startedAt === undefined ? [] : [state.startedAt])),
-    ...input.confirmations.map((entry) => Date.parse(entry.requestedAt)).filter((ms) => !Number.isNaN(ms)),
-    ...(actsNow ? [input.now] : []),
-  ];
-  const begin = input.startedAt ?? (activity.length > 0 ? Math.min(...activity) : undefined);
+  const begin = input.startedAt ?? (Number.isFinite(firstActivity) ? firstActivity : undefined);
   if (begin === undefined) return metrics;
-  const ends = states.flatMap((state) => (state.endedAt === undefined ? [] : [state.endedAt]));
-  const finish = allEnded && ends.length > 0 ? Math.max(...ends) : input.now;
+  const finish = allEnded && Number.isFinite(lastEnd) ? lastEnd : input.now;
   metrics.totalDuration = Math.max(0, Math.round(finish - begin));
   return metrics;
 }
