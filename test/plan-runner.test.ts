@@ -11,6 +11,7 @@ import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { createPlanHarness, planDefinitions, type PlanHarness } from './support/plan-harness.ts';
 import { action, plan, PLAN_ID } from './support/plan-fixtures.ts';
 import { definition } from './support/executor-harness.ts';
+import { withTestHooks } from '../src/execution/test-hooks.ts';
 
 let api: ScriptedApi;
 let h: PlanHarness;
@@ -119,6 +120,15 @@ describe('plan runner: scheduling', () => {
     const p = plan([action('get_user', { inputs: { userId: 'u_1' } }), action('order', { definition: 'create-order', deps: ['get_user'], inputs: { customerId: '${get_user.output.id}', amount: 5 } })]);
     expect((await h.plans.executePlan(p)).status).toBe('completed');
     expect(seen).toEqual(['GET /users/u_1: started get_user', 'POST /orders: started get_user,order']);
+  });
+
+  it('an action that ends and leads to nothing new is journaled with the next decision, not in a commit of its own', async () => {
+    const commits: string[] = [];
+    await setup({ 'POST /orders': [{ status: 201, body: { orderId: 'ord_1' }, delayMs: 30 }] }, withTestHooks({}, { faultHook: (point) => void commits.push(point) }));
+    const p = plan([action('get_user', { inputs: { userId: 'u_1' } }), action('order', { definition: 'create-order', inputs: { customerId: 'u_1', amount: 5 } })]);
+    expect((await h.plans.executePlan(p)).status).toBe('completed');
+    // Whichever ends first starts nothing: its end waits for the commit of the decision the other one leads to.
+    expect(commits).toEqual(['plan:DECIDED:running', 'plan:ACTION_COMPLETED+ACTION_COMPLETED+DECIDED:completed']);
   });
 });
 
