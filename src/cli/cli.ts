@@ -15,6 +15,7 @@ import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';
 import { ActionExecuteRequestSchema } from '../schemas/job.ts';
 import { actionExecutionMachine } from '../../machines/action-execution.ts';
 import { toJson, toMermaid } from './machine-diagram.ts';
+import { openCliInspector } from './inspector.ts';
 import { readJsonInput, parseWith, UsageError } from './cli-input.ts';
 import { describeState, progressLines, timelineLines, waitTicker } from './cli-render.ts';
 import { createLogger, silentLogger } from '../support/logger.ts';
@@ -49,8 +50,8 @@ Options:
   --storage <dir>       local storage root                   default ./.action-executor/storage
   --credentials <file>  JSON object of credential values (merged into the request; used by resume)
   --json                print only the final ActionExecutionState as JSON on stdout
-  --inspect             stream XState inspection events to a Stately inspector over WebSocket
-  --inspect-url <url>   inspector WebSocket URL              default ws://127.0.0.1:8080
+  --inspect             stream XState inspection events to the local viewer (\`ui\`, same --db)
+  --inspect-url <url>   stream them to a Stately inspector's WebSocket instead (ws://…)
   --format <fmt>        machine export format: json | mermaid
   --all                 resume every unfinished execution
   --serve               demo: only start the demo API on 127.0.0.1:4010 and keep it running
@@ -129,24 +130,16 @@ async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecut
     ...extra,
   };
   if (catalog.catalog) options.catalog = catalog.catalog;
-  let stopInspector: (() => void) | undefined;
-  if (flags.inspect) {
-    const { createWebSocketInspector } = await import('@statelyai/inspect');
-    const url = flags['inspect-url'] ?? 'ws://127.0.0.1:8080';
-    const inspector = createWebSocketInspector({ url });
-    write(io.stderr, `inspecting: streaming XState inspection events to ${url}`);
-    options.inspect = inspector.inspect;
-    stopInspector = () => inspector.stop();
-  }
+  const inspector = flags.inspect || flags['inspect-url'] ? await openCliInspector({ url: flags['inspect-url'], dbPath: options.dbPath ?? '', warn: (line) => write(io.stderr, line), secrets: Object.values(credentials) }) : undefined;
+  if (inspector) options.inspect = inspector.inspect;
   mkdirSync(resolve(options.dbPath ?? '.', '..'), { recursive: true });
   const executor = createActionExecutor(options);
-  if (!stopInspector) return executor;
-  const stop = stopInspector;
+  if (!inspector) return executor;
   return {
     ...executor,
     close: async () => {
       await executor.close();
-      stop();
+      await inspector.close();
     },
   };
 }
