@@ -16,6 +16,7 @@ import { ActionExecuteRequestSchema } from '../schemas/job.ts';
 import { actionExecutionMachine } from '../../machines/action-execution.ts';
 import { toJson, toMermaid } from './machine-diagram.ts';
 import { openCliInspector } from './inspector.ts';
+import { runUiCommand } from './ui-command.ts';
 import { readJsonInput, parseWith, UsageError } from './cli-input.ts';
 import { describeState, progressLines, timelineLines, waitTicker } from './cli-render.ts';
 import { createLogger, silentLogger } from '../support/logger.ts';
@@ -40,6 +41,7 @@ Commands:
   show <executionId> [<actionId>]      the journal timeline of an execution
   list                                 recorded executions
   machine --format json|mermaid        export the execution machine (no network)
+  ui [--port N] [--host 127.0.0.1]     the local web viewer: executions, timelines, live inspector
   validate [request.json]              check definitions, catalog and optionally a request
   demo                                 run the demo against a local API with realistic faults
 
@@ -52,6 +54,9 @@ Options:
   --json                print only the final ActionExecutionState as JSON on stdout
   --inspect             stream XState inspection events to the local viewer (\`ui\`, same --db)
   --inspect-url <url>   stream them to a Stately inspector's WebSocket instead (ws://…)
+  --port <n>            ui: port to serve on (0: any free)   default 4321
+  --host <addr>         ui: address to bind                  default 127.0.0.1
+  --allow-remote        ui: allow a --host that is not loopback
   --format <fmt>        machine export format: json | mermaid
   --all                 resume every unfinished execution
   --serve               demo: only start the demo API on 127.0.0.1:4010 and keep it running
@@ -69,6 +74,9 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   inspect: { type: 'boolean', default: false },
   'inspect-url': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'allow-remote': { type: 'boolean', default: false },
   format: { type: 'string' },
   all: { type: 'boolean', default: false },
   serve: { type: 'boolean', default: false },
@@ -288,6 +296,17 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         return await commandValidate(rest, flags, io);
       case 'machine':
         return commandMachine(flags, io);
+      case 'ui': {
+        const definitionIds = loadDefinitions(flags, io, false).registry.list().map((d) => d.id);
+        const executor = await openExecutor(flags, io);
+        try {
+          const secrets = Object.values(await loadCredentials(flags, io));
+          const dbPath = resolve(io.cwd, flags.db ?? '.action-executor/journal.db');
+          return await runUiCommand({ executor, dbPath, port: flags.port, host: flags.host, allowRemote: flags['allow-remote'], definitionIds, secrets, out: (l) => write(io.stdout, l), err: (l) => write(io.stderr, l) });
+        } finally {
+          await executor.close();
+        }
+      }
       case 'demo': {
         if (flags.serve) {
           const { serveDemoApi } = await import('../demo/demo.ts');

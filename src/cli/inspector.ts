@@ -115,6 +115,7 @@ function viewerInspector(options: CliInspectorOptions): CliInspector {
 function describeFetchError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return cause.code;
+  if (cause?.message) return cause.message;
   if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${INSPECTOR_CLOSE_TIMEOUT_MS} ms`;
   return error instanceof Error ? error.message : String(error);
 }
