@@ -69,6 +69,8 @@ export interface ExecutionView {
   waits: WaitView[];
   /** The `ActionExecutionState` as the journal records it now. */
   result: unknown;
+  /** The viewer's clock when the view was built: pages count down waits from it, not from their own. */
+  now: string;
 }
 
 type Json = Record<string, unknown>;
@@ -197,5 +199,6 @@ export function executionView({ timeline, lease, ownerId, now }: ExecutionViewIn
     attempts: timeline.attempts.map((a) => attemptView(a, classifications.get(a.attempt))),
     waits,
     result: timeline.state,
+    now: iso(now),
   };
 }

@@ -56,7 +56,7 @@ export interface GraphEdge {
   /** SVG path data. */
   path: string;
   /** Where the event's name is written; absent for edges into a bar (the bar names them). */
-  label?: { x: number; y: number };
+  label?: { x: number; y: number; anchor?: 'start' | 'middle' | 'end' };
 }
 
 export interface MachineGraph {
@@ -69,8 +69,8 @@ export interface MachineGraph {
   unplaced: string[];
 }
 
-const NODE = { width: 124, height: 40 };
-const GRID = { left: 44, top: 24, col: 150, row: 86, right: 28, bottom: 20 };
+const NODE = { width: 120, height: 40 };
+const GRID = { left: 44, top: 24, col: 196, row: 86, right: 28, bottom: 20 };
 /** The pseudo-state journaled before the first state (`created → resolving`). */
 export const INITIAL_PSEUDO_STATE = 'created';
 
@@ -160,16 +160,20 @@ export function machineGraph(machine: AnyStateMachine, layout: Readonly<Record<s
     // Straight, between the boxes' borders; a pair of opposite edges is pulled apart sideways.
     let from = border(a, cb);
     let to = border(b, ca);
-    if (pairs.has(`${t.to}>${t.from}`)) {
-      const len = Math.hypot(cb.x - ca.x, cb.y - ca.y) || 1;
-      const nx = (-(cb.y - ca.y) / len) * 8;
-      const ny = ((cb.x - ca.x) / len) * 8;
-      from = { x: from.x + nx, y: from.y + ny };
-      to = { x: to.x + nx, y: to.y + ny };
+    const len = Math.hypot(cb.x - ca.x, cb.y - ca.y) || 1;
+    // The unit normal to the left of the direction of travel: opposite edges of a pair get opposite sides.
+    const normal = { x: (cb.y - ca.y) / len, y: -(cb.x - ca.x) / len };
+    // Along a row the reverse edge is an arc above (see above), so only slanted pairs need pulling apart.
+    const paired = pairs.has(`${t.to}>${t.from}`) && Math.abs(ca.y - cb.y) >= 1;
+    if (paired) {
+      from = { x: from.x + normal.x * 7, y: from.y + normal.y * 7 };
+      to = { x: to.x + normal.x * 7, y: to.y + normal.y * 7 };
     }
     const mid = { x: (from.x + to.x) / 2, y: (from.y + to.y) / 2 };
     const horizontal = Math.abs(from.y - to.y) < 1;
-    edges.push({ ...base, path: `M${r(from.x)},${r(from.y)} L${r(to.x)},${r(to.y)}`, label: horizontal ? { x: r(mid.x), y: r(mid.y - 6) } : { x: r(mid.x + (to.x > from.x ? 8 : -8)), y: r(mid.y) } });
+    const side = paired ? normal : { x: to.x > from.x ? 1 : -1, y: 0 };
+    const label = horizontal ? { x: r(mid.x), y: r(mid.y - 6), anchor: 'middle' as const } : { x: r(mid.x + side.x * 10), y: r(mid.y + side.y * 10 + 4), anchor: side.x < 0 ? ('end' as const) : ('start' as const) };
+    edges.push({ ...base, path: `M${r(from.x)},${r(from.y)} L${r(to.x)},${r(to.y)}`, label });
   }
   const bottom = Math.max(...nodes.map((n) => n.y + n.height));
   const right = Math.max(...nodes.map((n) => n.x + n.width));

@@ -14,8 +14,8 @@ export function renderMachineSvg(graph: MachineGraph, title = 'action execution 
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="machine" viewBox="0 0 ${graph.width} ${graph.height}" width="${graph.width}" height="${graph.height}" role="img" aria-label="${escapeXml(title)}">`,
     '<defs>',
-    '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow"/></marker>',
-    '<marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow-taken"/></marker>',
+    '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow"/></marker>',
+    '<marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow-taken"/></marker>',
     '</defs>',
     '<g class="edges">',
   );
@@ -24,7 +24,7 @@ export function renderMachineSvg(graph: MachineGraph, title = 'action execution 
     out.push(
       `<g class="edge${edge.implicit ? ' implicit' : ''}" data-edge="${escapeXml(edge.id)}" data-event="${escapeXml(edge.event)}"><title>${escapeXml(`${edge.from} → ${edge.to} on ${tip}`)}</title>`,
       `<path d="${edge.path}" marker-end="url(#arrow)"/>`,
-      edge.label ? `<text class="edge-label" x="${edge.label.x}" y="${edge.label.y}" text-anchor="middle">${escapeXml(edge.event)}</text>` : '',
+      edge.label ? `<text class="edge-label" x="${edge.label.x}" y="${edge.label.y}" text-anchor="${edge.label.anchor ?? 'middle'}">${escapeXml(edge.event)}</text>` : '',
       '</g>',
     );
   }

@@ -146,7 +146,11 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
         return Array.isArray(value) ? value[0] : value;
       };
       const refusal = checkStateChange({ host: header('host'), origin: header('origin'), secFetchSite: header('sec-fetch-site'), token: header(TOKEN_HEADER) }, token, `${method} ${url.pathname}`);
-      if (refusal) return sendError(res, refusal.status, refusal.message, 'FORBIDDEN');
+      if (refusal) {
+        // Worth a line on stderr: a refused state change is a stale page at best, an attack at worst.
+        logger.warn(`viewer: ${refusal.message}`);
+        return sendError(res, refusal.status, refusal.message, 'FORBIDDEN');
+      }
     }
     await found.route.handler({ req, res, url, params: found.params });
   };

@@ -11,6 +11,8 @@ const api = `/api/executions/${encodeURIComponent(executionId)}/${encodeURICompo
 let svg;
 let latest;
 let waitTimer;
+/** The viewer's clock minus this browser's, so countdowns use the journal's time. */
+let skew = 0;
 
 function message(text, kind = 'info') {
   $('message').textContent = text;
@@ -54,7 +56,7 @@ function renderWaits(view) {
     );
     if (!w.endedAt) {
       const tick = () => {
-        const ms = Date.parse(w.until) - Date.now();
+        const ms = Date.parse(w.until) - (Date.now() + skew);
         left.textContent = ms > 0 ? `(waiting, ${formatMs(ms)} left)` : '(deadline reached)';
       };
       tick();
@@ -121,6 +123,7 @@ function renderAttempt(a) {
 
 function render(view) {
   latest = view;
+  skew = Date.parse(view.now) - Date.now();
   renderHead(view);
   highlight(svg, view.path);
   renderWaits(view);

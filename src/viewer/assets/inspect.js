@@ -13,7 +13,11 @@ let path = { states: [], edges: {}, current: undefined, last: undefined };
 function describe(record) {
   if (record.type === '@xstate.snapshot') return `→ ${record.state ?? '?'}${record.event ? ` on ${record.event.type}` : ''}`;
   if (record.type === '@xstate.event') return record.event ? record.event.type : '';
-  if (record.type === '@xstate.action') return record.action ? `effect ${record.action.type}${record.action.attempt ? ` (attempt ${record.action.attempt})` : ''}` : '';
+  if (record.type === '@xstate.action') {
+    const params = record.action?.params ?? {};
+    const detail = params.attempt ? ` (attempt ${params.attempt})` : params.delayMs ? ` (${params.delayMs} ms)` : '';
+    return record.action ? `effect ${record.action.type}${detail}` : '';
+  }
   return `actor started in ${record.state ?? '?'}`;
 }
 

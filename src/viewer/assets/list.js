@@ -7,6 +7,8 @@ const $ = (id) => document.getElementById(id);
 const state = { status: '', definition: '', q: '', offset: 0 };
 let source;
 let searchTimer;
+/** Bumped by every refresh, so an answer to an older query never overwrites a newer one. */
+let generation = 0;
 
 function readLocation() {
   const params = new URLSearchParams(location.search);
@@ -73,12 +75,14 @@ async function refresh({ push = true } = {}) {
   shown.delete('limit');
   if (push) history.replaceState(null, '', shown.size ? `/?${shown}` : '/');
   source?.close();
+  const mine = ++generation;
+  source = follow(`/api/executions/stream?${params}`, ['list'], (_name, page) => mine === generation && render(page), $('live'));
   try {
-    render(await getJson(`/api/executions?${params}`));
+    const page = await getJson(`/api/executions?${params}`);
+    if (mine === generation) render(page);
   } catch (error) {
-    showError(error);
+    if (mine === generation) showError(error);
   }
-  source = follow(`/api/executions/stream?${params}`, ['list'], (_name, page) => render(page), $('live'));
 }
 
 readLocation();
