@@ -174,6 +174,24 @@ describe('viewer: security checks', () => {
     expect((await rawRequest(port, { path: '/', headers: { host: `localhost:${port}` } })).status).toBe(200);
   });
 
+  it('reports refused requests to the operator, each distinct one at most once a minute', async () => {
+    const clock = createManualClock(Date.UTC(2026, 5, 1));
+    const lines: string[] = [];
+    const watched = await startViewer({ executor: scenario.harness.executor, port: 0, pollMs: 0, clock, warn: (line) => lines.push(line) });
+    try {
+      for (let i = 0; i < 3; i++) await rawRequest(watched.port, { path: '/api/executions', headers: { host: 'rebind.attacker.example' } });
+      await pagePost(watched.port, `${api(IDS.dormant)}/cancel`, 'guess');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^viewer: GET \/api\/executions: Host header "rebind.attacker.example" refused/);
+      expect(lines[1]).toContain('does not match this viewer session');
+      clock.advance(61_000);
+      await rawRequest(watched.port, { path: '/api/executions', headers: { host: 'rebind.attacker.example' } });
+      expect(lines).toHaveLength(3);
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('refuses to bind a non-loopback host without allowRemote', async () => {
     await expect(startViewer({ executor: scenario.harness.executor, host: '0.0.0.0', port: 0 })).rejects.toThrow(RemoteHostRefusedError);
     await expect(startViewer({ executor: scenario.harness.executor, host: '0.0.0.0', port: 0 })).rejects.toThrow(/--allow-remote/);

@@ -63,6 +63,7 @@ export async function runUiCommand(input: UiCommandInput): Promise<number> {
       definitionIds: input.definitionIds,
       secrets: input.secrets,
       stateFile: viewerStateFile(input.dbPath),
+      warn: (line) => input.err(`warning: ${line}`),
     });
   } catch (error) {
     if (error instanceof RemoteHostRefusedError) throw new UsageError(error.message);

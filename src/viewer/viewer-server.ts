@@ -7,12 +7,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
 import type { ActionExecutor } from '../execution/executor-api.ts';
 import { isActionError } from '../failure/action-error.ts';
 import { createRedactor } from '../redaction/redaction.ts';
 import { systemClock, type Clock } from '../support/clock.ts';
-import { silentLogger } from '../support/logger.ts';
 import { openEventStream, type EventStream } from './event-stream.ts';
 import { executionRoutes } from './execution-routes.ts';
 import { HttpError, sendError } from './http-io.ts';
@@ -56,8 +54,11 @@ export interface ViewerOptions {
   maxStreams?: number;
   /** @default the shipped src/viewer/assets */
   assetsDir?: string;
-  /** @default a silent logger */
-  logger?: Logger;
+  /**
+   * Where the viewer reports what an operator should see: refused requests, failed resumes, journal
+   * read errors (`ui` prints them on stderr as one line each). @default nowhere
+   */
+  warn?: (line: string) => void;
 }
 
 export interface Viewer {
@@ -89,12 +90,21 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   }
   const token = options.token ?? createSessionToken();
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? silentLogger();
+  const sink = options.warn ?? (() => undefined);
+  // A page hammering the viewer must not flood the terminal: each distinct line at most once a minute.
+  const warned = new Map<string, number>();
+  const warn = (line: string): void => {
+    const now = clock.now();
+    if ((warned.get(line) ?? -Infinity) > now - 60_000) return;
+    if (warned.size >= 100) warned.clear();
+    warned.set(line, now);
+    sink(line);
+  };
   const assetsDir = options.assetsDir ?? ASSETS_DIR;
   const maxStreams = options.maxStreams ?? VIEWER_DEFAULTS.maxStreams;
   const redactor = createRedactor(options.secrets ?? []);
   const routes = new RouteTable();
-  const feed = createLiveFeed({ intervalMs: options.pollMs ?? 250, onError: (key, error) => logger.warn({ key }, `viewer: reading ${key} failed: ${String(error)}`) });
+  const feed = createLiveFeed({ intervalMs: options.pollMs ?? 250, onError: (key, error) => warn(`viewer: reading ${key} failed: ${String(error)}`) });
   const hub: InspectHub = createInspectHub();
   const streams = new Set<EventStream>();
   let backgroundWork = 0;
@@ -118,7 +128,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     background(what, work) {
       backgroundWork += 1;
       work
-        .catch((error: unknown) => logger.warn(`viewer: ${what} failed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) => warn(`viewer: ${what} failed: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => (backgroundWork -= 1));
     },
   };
@@ -131,7 +141,10 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   let bound = { host, port: 0 };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const hostRefusal = checkHost(req.headers.host, bound);
-    if (hostRefusal) return sendError(res, hostRefusal.status, hostRefusal.message, 'HOST_REFUSED');
+    if (hostRefusal) {
+      warn(`viewer: ${req.method ?? 'GET'} ${req.url ?? '/'}: ${hostRefusal.message}`);
+      return sendError(res, hostRefusal.status, hostRefusal.message, 'HOST_REFUSED');
+    }
     const url = new URL(req.url ?? '/', viewerOrigin(bound));
     const method = req.method ?? 'GET';
     const found = routes.match(method === 'HEAD' ? 'GET' : method, url.pathname);
@@ -148,7 +161,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       const refusal = checkStateChange({ host: header('host'), origin: header('origin'), secFetchSite: header('sec-fetch-site'), token: header(TOKEN_HEADER) }, token, `${method} ${url.pathname}`);
       if (refusal) {
         // Worth a line on stderr: a refused state change is a stale page at best, an attack at worst.
-        logger.warn(`viewer: ${refusal.message}`);
+        warn(`viewer: ${refusal.message}`);
         return sendError(res, refusal.status, refusal.message, 'FORBIDDEN');
       }
     }
@@ -162,7 +175,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
         const status = error.detail.code === 'UNKNOWN_EXECUTION' ? 404 : error.detail.category === 'validation_failed' ? 400 : 409;
         return sendError(res, status, redactor.text(error.detail.message), error.detail.code);
       }
-      logger.error(`viewer: ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`);
+      warn(`viewer: ${req.method} ${req.url}: internal error: ${redactor.text(error instanceof Error ? error.message : String(error))}`);
       sendError(res, 500, `internal error: ${redactor.text(error instanceof Error ? error.message : String(error))}`, 'INTERNAL');
     });
   });
