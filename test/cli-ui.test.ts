@@ -16,6 +16,7 @@ import { viewerStateFile } from '../src/viewer/viewer-state-file.ts';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { definition, executeRequest, EXEC_ID } from './support/executor-harness.ts';
 import { rawRequest } from './support/viewer-client.ts';
+import { createViewerScenario, IDS } from './support/viewer-scenario.ts';
 
 const BIN = resolve(import.meta.dirname, '../bin/action-executor.js');
 let api: ScriptedApi;
@@ -111,6 +112,24 @@ describe('execute --inspect with a viewer running on the same journal', () => {
     } finally {
       await viewer.close();
       await executor.close();
+    }
+  });
+
+  it('resume --inspect streams the resumed execution to the viewer too', async () => {
+    const scenario = await createViewerScenario();
+    const { harness } = scenario;
+    const viewer = await startViewer({ executor: harness.executor, port: 0, pollMs: 0, stateFile: viewerStateFile(harness.dbPath) });
+    try {
+      await scenario.crashInBackoff(IDS.dormant, 'u_resumed');
+      const { code, stderr } = await run(['resume', IDS.dormant, 'get_user', '--inspect', '--db', harness.dbPath, '--storage', harness.storageDir, '--log-level', 'silent']);
+      expect(code, stderr).toBe(EXIT.ok);
+      const session = viewer.context.inspect.session(`${IDS.dormant}/get_user`);
+      expect(session?.state).toBe('completed');
+      // A resume starts from the journaled backoff: its first snapshot is backingOff, not resolving.
+      expect(session?.recent.find((r) => r.type === '@xstate.snapshot')?.state).toBe('backingOff');
+    } finally {
+      await viewer.close();
+      await scenario.cleanup();
     }
   });
 

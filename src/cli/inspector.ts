@@ -33,7 +33,7 @@ export interface CliInspectorOptions {
   warn: (line: string) => void;
   /** Secret values to redact from every event (the credentials the CLI was given). @default none */
   secrets?: Iterable<string>;
-  /** Names the sender on the viewer's inspector page. @default 'execute' */
+  /** Names the sender on the viewer's inspector page. @default 'action-executor' */
   command?: string;
 }
 
@@ -82,7 +82,7 @@ function viewerInspector(options: CliInspectorOptions): CliInspector {
           const response = await fetch(`${url}/api/inspect`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', [TOKEN_HEADER]: token },
-            body: JSON.stringify({ source: { pid: process.pid, command: options.command ?? 'execute' }, events }),
+            body: JSON.stringify({ source: { pid: process.pid, command: options.command ?? 'action-executor' }, events }),
             signal: AbortSignal.timeout(INSPECTOR_CLOSE_TIMEOUT_MS),
           });
           await response.arrayBuffer().catch(() => undefined);

@@ -127,6 +127,8 @@ export const executionRoutes: ViewerExtension = (viewer) => {
       viewer.background(
         `resume ${describeKey(key)}`,
         viewer.executor.resume(key.executionId, key.actionId).catch((error: unknown) => {
+          // Bounded like everything the viewer keeps: the oldest note goes first.
+          if (notes.size >= 500) notes.delete(notes.keys().next().value ?? '');
           notes.set(noteKey(key), { at: new Date(viewer.clock.now()).toISOString(), message: `resume failed: ${error instanceof Error ? error.message : String(error)}` });
           throw error;
         }),
