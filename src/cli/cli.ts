@@ -17,6 +17,8 @@ import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
 import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
 import { actionExecutionMachine } from '../../machines/action-execution.ts';
 import { toJson, toMermaid } from './machine-diagram.ts';
+import { openCliInspector } from './inspector.ts';
+import { runUiCommand } from './ui-command.ts';
 import { readJsonInput, parseWith, UsageError, type InputCap } from './cli-input.ts';
 import { describeState, progressLines, timelineLines, waitTicker } from './cli-render.ts';
 import { createLogger, silentLogger } from '../support/logger.ts';
@@ -42,6 +44,7 @@ Commands:
   show <executionId> [<actionId>]      the journal timeline of an execution
   list                                 recorded executions
   machine --format json|mermaid        export the execution machine (no network)
+  ui [--port N] [--host 127.0.0.1]     the local web viewer: executions, timelines, live inspector
   validate [request.json]              check definitions, catalog and optionally a request
   demo                                 run the demo against a local API with realistic faults
 
@@ -52,8 +55,11 @@ Options:
   --storage <dir>       local storage root                   default ./.action-executor/storage
   --credentials <file>  JSON object of credential values (merged into the request; used by resume)
   --json                print only the final ActionExecutionState as JSON on stdout
-  --inspect             stream XState inspection events to a Stately inspector over WebSocket
-  --inspect-url <url>   inspector WebSocket URL              default ws://127.0.0.1:8080
+  --inspect             stream XState inspection events to the local viewer (\`ui\`, same --db)
+  --inspect-url <url>   stream them to a Stately inspector's WebSocket instead (ws://…)
+  --port <n>            ui: port to serve on (0: any free)   default 4321
+  --host <addr>         ui: address to bind                  default 127.0.0.1
+  --allow-remote        ui: allow a --host that is not loopback
   --format <fmt>        machine export format: json | mermaid
   --all                 resume every unfinished execution
   --serve               demo: only start the demo API on 127.0.0.1:4010 and keep it running
@@ -71,6 +77,9 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   inspect: { type: 'boolean', default: false },
   'inspect-url': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'allow-remote': { type: 'boolean', default: false },
   format: { type: 'string' },
   all: { type: 'boolean', default: false },
   serve: { type: 'boolean', default: false },
@@ -144,24 +153,16 @@ async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecut
     ...extra,
   };
   if (catalog.catalog) options.catalog = catalog.catalog;
-  let stopInspector: (() => void) | undefined;
-  if (flags.inspect) {
-    const { createWebSocketInspector } = await import('@statelyai/inspect');
-    const url = flags['inspect-url'] ?? 'ws://127.0.0.1:8080';
-    const inspector = createWebSocketInspector({ url });
-    say(io.stderr, `inspecting: streaming XState inspection events to ${url}`);
-    options.inspect = inspector.inspect;
-    stopInspector = () => inspector.stop();
-  }
+  const inspector = flags.inspect || flags['inspect-url'] ? await openCliInspector({ url: flags['inspect-url'], dbPath: options.dbPath ?? '', warn: (line) => say(io.stderr, line), secrets: Object.values(credentials) }) : undefined;
+  if (inspector) options.inspect = inspector.inspect;
   mkdirSync(resolve(options.dbPath ?? '.', '..'), { recursive: true });
   const executor = createActionExecutor(options);
-  if (!stopInspector) return executor;
-  const stop = stopInspector;
+  if (!inspector) return executor;
   return {
     ...executor,
     close: async () => {
       await executor.close();
-      stop();
+      await inspector.close();
     },
   };
 }
@@ -315,6 +316,17 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         return await commandValidate(rest, flags, io);
       case 'machine':
         return commandMachine(flags, io);
+      case 'ui': {
+        const definitionIds = loadDefinitions(flags, io, false).registry.list().map((d) => d.id);
+        const executor = await openExecutor(flags, io);
+        try {
+          const secrets = Object.values(await loadCredentials(flags, io));
+          const dbPath = resolve(io.cwd, flags.db ?? '.action-executor/journal.db');
+          return await runUiCommand({ executor, dbPath, port: flags.port, host: flags.host, allowRemote: flags['allow-remote'], definitionIds, secrets, out: (l) => write(io.stdout, l), err: (l) => write(io.stderr, l) });
+        } finally {
+          await executor.close();
+        }
+      }
       case 'demo': {
         if (flags.serve) {
           const { serveDemoApi } = await import('../demo/demo.ts');
