@@ -9,9 +9,10 @@ import { runDurabilityOverhead, type OverheadRow } from './durability-overhead.t
 import { runLargeResponse, type LargeResponseResult } from './large-response.ts';
 import { runResumeBacklog, type ResumeResult } from './resume-backlog.ts';
 import { runThunderingHerd, type HerdSide } from './thundering-herd.ts';
+import { DEFAULT_BASELINE, runComparison, type CompareReport } from './compare.ts';
 
 /** The workloads, by the name `--only` takes. */
-export const WORKLOADS = ['overhead', 'large', 'resume', 'herd'] as const;
+export const WORKLOADS = ['compare', 'overhead', 'large', 'resume', 'herd'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -21,6 +22,8 @@ export interface BenchOptions {
   seed?: number;
   /** Progress lines (to stderr in the CLI). */
   progress?: (line: string) => void;
+  /** Git ref of the "before" side of the comparison; null: none. @default DEFAULT_BASELINE (full), null (quick) */
+  baseline?: string | null;
 }
 
 /** Sizes of each workload, full and quick. */
@@ -59,6 +62,7 @@ export interface BenchReport {
   large?: LargeResponseResult;
   resume?: ResumeResult;
   herd?: HerdSide[];
+  compare?: CompareReport;
 }
 
 /** Runs the selected workloads (all by default) in a fixed order. */
@@ -75,6 +79,17 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
     if (selected.has('large')) {
       progress(`large response: ${sizes.largeBytes} bytes`);
       report.large = await runLargeResponse(server, sizes.largeBytes);
+    }
+    if (selected.has('compare')) {
+      progress(`side by side: ${sizes.overheadActions} actions per side and concurrency, resume of ${sizes.resumeExecutions}`);
+      report.compare = await runComparison(server, {
+        actions: sizes.overheadActions,
+        rounds: sizes.overheadRounds,
+        concurrencies: [1, 64],
+        resumeExecutions: sizes.resumeExecutions,
+        baseline: options.baseline === undefined ? (options.quick ? null : DEFAULT_BASELINE) : options.baseline,
+        progress,
+      });
     }
     if (selected.has('overhead')) {
       progress(`durability overhead: ${sizes.overheadActions} actions per side and concurrency`);
