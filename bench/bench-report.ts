@@ -120,7 +120,7 @@ export function renderComparison(compare: CompareReport): string[] {
     'Each side runs in a process of its own (bench/compare-child.ts) against the same local API; rounds alternate which',
     'side goes first. *before* is a worktree of the commit before the redesign, run unchanged. Durable = every transition',
     'journaled before the next side effect, the attempt written ahead, output and final state stored through the storage',
-    `provider. Fsyncs are counted by strace on a separate pass (${compare.strace ? '300 actions at concurrency 16' : 'strace not installed: not counted'}).`,
+    `provider. Fsyncs are counted by strace on a separate pass (${compare.strace ? `${compare.fsyncActions} actions at concurrency 16` : 'strace not installed: not counted'}).`,
     '',
     '| side | concurrency | actions | actions/s | p50 ms | p99 ms | CPU ms / action | commits / action | fsyncs / action |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -87,6 +87,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
         rounds: sizes.overheadRounds,
         concurrencies: [1, 64],
         resumeExecutions: sizes.resumeExecutions,
+        fsyncActions: options.quick ? 30 : 300,
         baseline: options.baseline === undefined ? (options.quick ? null : DEFAULT_BASELINE) : options.baseline,
         progress,
       });

@@ -37,6 +37,7 @@ export interface CompareReport {
   baseline: string;
   sides: SideResult[];
   strace: boolean;
+  fsyncActions: number;
 }
 
 export interface CompareOptions {
@@ -45,6 +46,8 @@ export interface CompareOptions {
   concurrencies: number[];
   /** Executions of the resume backlog (0: skip). */
   resumeExecutions: number;
+  /** Actions of the strace pass that counts fsyncs. @default 300 */
+  fsyncActions?: number;
   /** Git ref of the "before" side; null: no before side. */
   baseline: string | null;
   progress: (line: string) => void;
@@ -158,7 +161,7 @@ export async function runComparison(server: BenchServer, options: CompareOptions
       for (const [index, child] of children.entries()) {
         if (sides[index]!.kind !== 'durable') continue;
         options.progress(`compare: counting fsyncs of ${sides[index]!.label}`);
-        const count = 300;
+        const count = options.fsyncActions ?? 300;
         const calls = await countFsyncs(child.process.pid!, () => child.request({ op: 'load', count, concurrency: 16 }));
         results[index]!.fsyncsPerAction = calls / count;
       }
@@ -172,7 +175,7 @@ export async function runComparison(server: BenchServer, options: CompareOptions
         results[index]!.resume = { executions, resumeSeconds, perSecond, completed };
       }
     }
-    return { baseline: options.baseline ?? '', sides: results, strace };
+    return { baseline: options.baseline ?? '', sides: results, strace, fsyncActions: options.fsyncActions ?? 300 };
   } finally {
     for (const child of children) {
       child.process.send({ op: 'exit' });
