@@ -47,9 +47,22 @@ describe('bench --quick (smoke)', () => {
       expect(side.requests).toBeGreaterThanOrEqual(QUICK_SIZES.herdExecutions);
     }
 
+    // Side by side (quick: no "before" worktree): both durability modes, three commits per action
+    // alone, no fsync on the hot path in process mode, fsynced files and WAL in machine mode.
+    const compare = report.compare!;
+    expect(compare.sides.map((s) => s.side.label)).toEqual(['bare ky GET', 'after, durability process', 'after, durability machine']);
+    for (const side of compare.sides.filter((s) => s.side.kind === 'durable')) {
+      expect(side.byConcurrency.find((r) => r.concurrency === 1)?.commitsPerAction).toBe(3);
+      expect(side.resume).toMatchObject({ executions: QUICK_SIZES.resumeExecutions, completed: QUICK_SIZES.resumeExecutions });
+      if (compare.strace) {
+        if (side.side.durability === 'process') expect(side.fsyncsPerAction).toBeLessThan(0.5);
+        else expect(side.fsyncsPerAction).toBeGreaterThanOrEqual(2);
+      }
+    }
+
     const markdown = renderBenchReport(report, 'npm run bench -- --quick');
     expect(markdown).toMatch(/^durable\/bare throughput ratio: \d+\.\d\d$/m);
     expect(markdown).toContain('Reproduce: `npm run bench -- --quick`');
     expect(markdown).toContain('Quick mode');
-  }, 60_000);
+  }, 120_000);
 });
