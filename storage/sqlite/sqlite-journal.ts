@@ -243,14 +243,17 @@ export class SqliteJournal implements Journal {
             definition_id: write.definitionId,
           },
         };
-      case 'transition':
+      case 'transition': {
+        const resultJson = write.result === undefined || write.result === null ? null : toJson(write.result, 'result', key);
         return {
           ...write,
           snapshotJson: toJson(write.snapshot, 'snapshot', key),
           eventJson: write.data === undefined || write.data === null ? null : toJson(write.data, `data of event ${write.event}`, key),
-          resultJson: write.result === undefined || write.result === null ? null : toJson(write.result, 'result', key),
-          payloadJson: write.outbox === undefined ? null : toJson(write.outbox.payload, `outbox payload (${write.outbox.type})`, key),
+          resultJson,
+          // A terminal event's payload is the result itself: serialize it once.
+          payloadJson: write.outbox === undefined ? null : write.outbox.payload === write.result && resultJson !== null ? resultJson : toJson(write.outbox.payload, `outbox payload (${write.outbox.type})`, key),
         };
+      }
       case 'beginAttempt':
         return { ...write, requestJson: toJson(write.request, `request of attempt ${write.attempt}`, key) };
       case 'finishAttempt':
