@@ -13,6 +13,7 @@ import { createHarness, definition, executeRequest } from './support/executor-ha
 import { createViewerScenario, IDS, seedExecutions, type ViewerScenario } from './support/viewer-scenario.ts';
 import { openSse, pagePost, rawRequest } from './support/viewer-client.ts';
 import { startScriptedApi } from './support/scripted-api.ts';
+import { until } from './support/until.ts';
 
 let scenario: ViewerScenario;
 let viewer: Viewer;
@@ -249,7 +250,7 @@ describe('viewer: Cancel and Resume', () => {
     const id = '77777777-7777-4777-8777-777777777777';
     scenario.api.script('GET /users/u_live', [{ status: 503 }, { status: 200, body: { id: 'u_live' } }]);
     const running = driver.execute(executeRequest('get_user', 'get-user', { userId: 'u_live' }, {}, id));
-    while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 2));
+    await until(() => clock.pending.length > 0, 'the backoff to start waiting on the clock');
     const view = (await rawRequest(port, { path: api(id) })).json();
     expect(view).toMatchObject({ state: 'backingOff', lease: { holder: 'another process', pid: process.pid }, actions: { cancel: true, resume: false } });
     const refused = await pagePost(port, `${api(id)}/cancel`, viewer.token);
@@ -268,7 +269,7 @@ describe('viewer: live updates (server-sent events)', () => {
     const id = '88888888-8888-4888-8888-888888888888';
     scenario.api.script('GET /users/u_sse', [{ status: 503 }, { status: 200, body: { id: 'u_sse' } }]);
     const running = driver.execute(executeRequest('get_user', 'get-user', { userId: 'u_sse' }, {}, id));
-    while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 2));
+    await until(() => clock.pending.length > 0, 'the backoff to start waiting on the clock');
     const stream = await openSse(port, `${api(id)}/stream`);
     try {
       const first = await stream.next();

@@ -13,6 +13,7 @@ import { createManualClock } from '../src/support/clock.ts';
 import { executeRequest } from './support/executor-harness.ts';
 import { createViewerScenario, IDS, seedExecutions, type ViewerScenario } from './support/viewer-scenario.ts';
 import { describeWithBrowser, launchBrowserContext, type LaunchedBrowser } from './support/browser.ts';
+import { until } from './support/until.ts';
 
 describeWithBrowser('viewer in Chromium', () => {
   let scenario: ViewerScenario;
@@ -114,7 +115,7 @@ describeWithBrowser('viewer in Chromium', () => {
     scenario.api.script('GET /users/u_live', [{ status: 503 }, { status: 200, body: { id: 'u_live' } }]);
     const running = driver.execute(executeRequest('get_user', 'get-user', { userId: 'u_live' }, {}, id));
     try {
-      while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 2));
+      await until(() => clock.pending.length > 0, 'the backoff to start waiting on the clock');
       const page = await open(executionPage(id));
       await expect.poll(() => page.textContent('#state')).toBe('backingOff');
       expect(await page.textContent('#waits')).toMatch(/waiting, \d+ ms left/);
