@@ -41,6 +41,9 @@ Commands:
                                        continue executions from their last journaled state
   show <executionId> [<actionId>]      the journal timeline of an execution
   list                                 recorded executions
+  replay <executionId> [<actionId>] | --all
+                                       re-drive journaled executions offline (nothing is sent):
+                                       same decisions? with --definitions/--catalog: a what-if
   machine --format json|mermaid        export the execution machine (no network)
   validate [request.json]              check definitions, catalog and optionally a request
   demo                                 run the demo against a local API with realistic faults
@@ -55,7 +58,8 @@ Options:
   --inspect             stream XState inspection events to a Stately inspector over WebSocket
   --inspect-url <url>   inspector WebSocket URL              default ws://127.0.0.1:8080
   --format <fmt>        machine export format: json | mermaid
-  --all                 resume every unfinished execution
+  --all                 resume every unfinished execution; replay every execution
+  --emit-test <file>    replay: write a vitest test asserting the recorded transitions
   --serve               demo: only start the demo API on 127.0.0.1:4010 and keep it running
   --log-level <level>   pino log level on stderr             default warn
   --debug               print stack traces of internal errors
@@ -73,6 +77,7 @@ const OPTIONS = {
   'inspect-url': { type: 'string' },
   format: { type: 'string' },
   all: { type: 'boolean', default: false },
+  'emit-test': { type: 'string' },
   serve: { type: 'boolean', default: false },
   'log-level': { type: 'string' },
   debug: { type: 'boolean', default: false },
@@ -311,6 +316,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         return await commandShow(rest, flags, io);
       case 'list':
         return await commandList(flags, io);
+      case 'replay':
+        return await (await import('./commands/replay.ts')).commandReplay(rest, flags, io);
       case 'validate':
         return await commandValidate(rest, flags, io);
       case 'machine':
