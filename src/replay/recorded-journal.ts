@@ -24,8 +24,11 @@ import type { Recording } from './recording.ts';
 export type RateTokenAnswer = { granted: true } | { granted: false; waitMs: number };
 
 export interface RecordedJournal extends Journal {
-  /** Sets what `takeRateToken` answers for the next step. @default granted */
-  answerRateLimit(answer: RateTokenAnswer): void;
+  /**
+   * Sets what `takeRateToken` answers for the next step. A throttled step ran before its attempt
+   * began, so until the step is over that attempt's record is hidden, as it was then. @default granted
+   */
+  answerRateLimit(answer: RateTokenAnswer, attempt?: number): void;
   /** Transitions the replay wrote (in memory). */
   readonly written: TransitionRecord[];
 }
@@ -39,6 +42,7 @@ export function createRecordedJournal(recording: Recording, backend: Journal['ba
   const attempts = new Map<number, AttemptRecord>(recording.attempts.map((a) => [a.attempt, structuredClone(a)]));
   const written: TransitionRecord[] = [];
   let rateAnswer: RateTokenAnswer = { granted: true };
+  let hidden: number | undefined;
   const owner = { id: 'replay', pid: process.pid, host: 'replay' };
   const stats = { commits: 0, writes: 0 };
   const record = (): ExecutionRecord => ({
@@ -88,8 +92,9 @@ export function createRecordedJournal(recording: Recording, backend: Journal['ba
     owner,
     stats,
     written,
-    answerRateLimit(answer) {
+    answerRateLimit(answer, attempt) {
       rateAnswer = answer;
+      hidden = answer.granted ? undefined : attempt;
     },
     async commit(target, writes, _fence, now): Promise<CommitResult> {
       if (!same(target)) throw new Error(`a replay of ${key.executionId} / ${key.actionId} cannot write to ${target.executionId} / ${target.actionId}`);
@@ -111,7 +116,7 @@ export function createRecordedJournal(recording: Recording, backend: Journal['ba
       return same(target) ? written.map((t) => ({ ...t })) : [];
     },
     async getAttempt(target, attempt) {
-      const found = same(target) ? attempts.get(attempt) : undefined;
+      const found = same(target) && attempt !== hidden ? attempts.get(attempt) : undefined;
       return found ? structuredClone(found) : undefined;
     },
     async listAttempts(target) {
@@ -135,6 +140,7 @@ export function createRecordedJournal(recording: Recording, backend: Journal['ba
     async takeRateToken() {
       const answer = rateAnswer;
       rateAnswer = { granted: true };
+      hidden = undefined;
       return answer;
     },
     async close() {},

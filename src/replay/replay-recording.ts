@@ -157,11 +157,14 @@ export async function runReplay(recording: Recording, options: ReplayOptions = {
     const effect = effectOf(from, snapshot.context);
     if (effect === null) throw new Error(`state "${from}" names no effect and is not final`);
     const expected = branched ? undefined : recorded[index];
+    const attempt = effect.type === 'request' || effect.type === 'classify' ? effect.attempt : undefined;
     if (!branched && !expected) {
-      stop = { reason: 'journal_ends', message: `the journal ends here: the execution has not finished and is in ${recording.stateValue}.` };
+      const inFlight = effect.type === 'request' ? await journal.getAttempt(key, effect.attempt) : undefined;
+      stop = inFlight && inFlight.outcome === null
+        ? { reason: 'in_doubt', message: `the journal ends here: attempt ${inFlight.attempt} was sent but its outcome was never recorded (the process stopped mid-request); whether it took effect is unknown until the execution is resumed.` }
+        : { reason: 'journal_ends', message: `the journal ends here: the execution has not finished and is in ${recording.stateValue}.` };
       break;
     }
-    const attempt = effect.type === 'request' || effect.type === 'classify' ? effect.attempt : undefined;
     const notes: string[] = [];
     if (expected) {
       const facts = factsOf(expected);
@@ -188,7 +191,7 @@ export async function runReplay(recording: Recording, options: ReplayOptions = {
           stop = blocked.stop;
           break;
         }
-        journal.answerRateLimit(expected?.event === 'THROTTLED' ? { granted: false, waitMs: Number(recordedStep(expected).data.delayMs ?? 0) } : { granted: true });
+        journal.answerRateLimit(expected?.event === 'THROTTLED' ? { granted: false, waitMs: Number(recordedStep(expected).data.delayMs ?? 0) } : { granted: true }, effect.attempt);
       }
       if (effect.type === 'store') storage.expect(expected?.event === 'STORED' ? (recordedStep(expected).data.location as StorageLocation | undefined) : undefined);
       const step = await begin(run, effect).catch(failedEvent);
@@ -259,7 +262,7 @@ export async function runReplay(recording: Recording, options: ReplayOptions = {
       const unsent = recording.attempts.filter((a) => a.attempt > snapshot.context.attempt).map((a) => a.attempt);
       if (unsent.length > 0) followUp.push(`the journal's attempt${unsent.length > 1 ? 's' : ''} ${unsent.join(', ')} would not have been sent`);
     }
-  } else if (stop?.reason === 'journal_ends') {
+  } else if (stop?.reason === 'journal_ends' || (stop?.reason === 'in_doubt' && !branched)) {
     const journaled = (recording.snapshot as { context?: unknown } | null)?.context;
     if (journaled !== undefined && canonicalJson(journaled) !== canonicalJson(snapshot.context)) {
       const fields = differingFields(snapshot.context, journaled as Record<string, unknown>);

@@ -25,7 +25,7 @@ function stepDetail(step: ReplayedStep): string {
 function verdictText(report: ReplayReport): string {
   if (report.outcome === 'same') {
     const attempts = report.finalState?.attempts ?? report.steps.filter((s) => s.event === 'SENT').length;
-    if (report.stop?.reason === 'journal_ends') return `same so far — the journal ends in ${report.recordedState} (${report.steps.length} transitions)`;
+    if (report.stop) return `same so far — the journal ends in ${report.recordedState} (${report.steps.length} transitions)`;
     return `same — ${report.replayedState} after ${attempts} attempt${attempts === 1 ? '' : 's'} (${report.steps.length} transitions)`;
   }
   const first = report.divergences[0];
