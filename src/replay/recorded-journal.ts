@@ -63,7 +63,8 @@ export function createRecordedJournal(recording: Recording, backend: Journal['ba
     updatedAt: recording.createdAt,
     lease: null,
   });
-  const sorted = (): AttemptRecord[] => [...attempts.values()].sort((a, b) => a.attempt - b.attempt).map((a) => structuredClone(a));
+  // Records are handed out as shallow copies: the effects read outcomes, they never modify them.
+  const sorted = (): AttemptRecord[] => [...attempts.values()].sort((a, b) => a.attempt - b.attempt).map((a) => ({ ...a }));
 
   const apply = (write: JournalWrite, now: number): void => {
     switch (write.type) {
@@ -117,7 +118,7 @@ export function createRecordedJournal(recording: Recording, backend: Journal['ba
     },
     async getAttempt(target, attempt) {
       const found = same(target) && attempt !== hidden ? attempts.get(attempt) : undefined;
-      return found ? structuredClone(found) : undefined;
+      return found ? { ...found } : undefined;
     },
     async listAttempts(target) {
       return same(target) ? sorted() : [];

@@ -21,6 +21,11 @@ function stepDetail(step: ReplayedStep): string {
   return [attempt, words].filter(Boolean).join(': ');
 }
 
+/** The divergence a person looks at first: the earliest other decision, else the earliest difference. */
+function firstDivergence(report: ReplayReport): ReplayReport['divergences'][number] | undefined {
+  return report.divergences.find((d) => d.kind !== 'detail') ?? report.divergences[0];
+}
+
 /** `same — completed after 2 attempts` / `diverged at attempt 1`. */
 function verdictText(report: ReplayReport): string {
   if (report.outcome === 'same') {
@@ -28,7 +33,7 @@ function verdictText(report: ReplayReport): string {
     if (report.stop) return `same so far — the journal ends in ${report.recordedState} (${report.steps.length} transitions)`;
     return `same — ${report.replayedState} after ${attempts} attempt${attempts === 1 ? '' : 's'} (${report.steps.length} transitions)`;
   }
-  const first = report.divergences[0];
+  const first = firstDivergence(report);
   return `diverged${first ? ` at ${first.where}` : ''} — the journal ends ${report.recordedState}, the replay ${report.stop ? `stops in ${report.replayedState}` : `ends ${report.replayedState}`}`;
 }
 
@@ -51,10 +56,10 @@ export function replayLines(report: ReplayReport, options: { steps: boolean } = 
       for (const note of step.notes ?? []) lines.push(`      note: ${t(note)}`);
     }
   }
-  const [first, ...rest] = report.divergences;
-  if (first) {
-    lines.push(`  first divergence: ${t(first.message)}`);
-    for (const other of rest) lines.push(`  also: ${t(other.message)}`);
+  const first = firstDivergence(report);
+  for (const divergence of report.divergences) {
+    const label = divergence === first ? 'first divergence' : divergence.kind === 'detail' ? 'detail' : 'also';
+    lines.push(`  ${label}: ${t(divergence.message)}`);
   }
   if (report.followUp.length > 0) {
     lines.push('  what would follow:');

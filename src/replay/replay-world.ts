@@ -21,6 +21,9 @@ import { createNoNetwork, type NoNetwork } from './no-network.ts';
 import { ReplayInputError } from './replay-input-error.ts';
 import type { Recording } from './recording.ts';
 
+/** A replay logs nothing (it reports instead); one silent logger serves every replay. */
+const SILENT = silentLogger();
+
 /** What a replay may run with instead of the recorded world. */
 export interface ReplayWorldOptions {
   /** A changed definition (a what-if). @default the definition journaled with the execution */
@@ -105,7 +108,7 @@ export function createReplayWorld(recording: Recording, options: ReplayWorldOpti
       },
       clock,
       random: random.next,
-      logger: silentLogger(),
+      logger: SILENT,
       customAuth: options.customAuth ?? standInHandlers(definition, recording),
       tokenCache: createTokenCache(),
       inlineBodyLimit: EXECUTOR_DEFAULTS.inlineBodyLimit,
