@@ -70,6 +70,41 @@ describe('no request is ever sent', () => {
   });
 });
 
+describe('authentication that would reach the network is never exercised', () => {
+  it('oauth2: a recorded 401, refresh and repeat replays the same, and the token endpoint sees no request', async () => {
+    api.script('POST /token', [{ status: 200, body: { access_token: 'tok-first-1234', expires_in: 3600 } }, { status: 200, body: { access_token: 'tok-second-5678', expires_in: 3600 } }]);
+    api.script('GET /users/u_1', [{ status: 401, body: { message: 'token expired' } }, { status: 200, body: { id: 'u_1' } }]);
+    const oauth: ActionDefinition = { ...definition(api.url), authentication: { type: 'oauth2', clientId: 'client-1', clientSecret: '${credentials.CLIENT_SECRET}', tokenUrl: `${api.url}/token`, scope: [] } };
+    harness = createHarness([oauth]);
+    const executionId = '8b4d7e0f-7c2d-4f5a-9b81-a2b3c4d5e6f8';
+    await harness.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }, { context: { credentials: { CLIENT_SECRET: SECRET }, previousResults: {} } }, executionId));
+    const recording = await recordingFrom(harness.dbPath, { executionId, actionId: 'get_user' });
+    expect(recording.transitions.map((t) => t.event)).toContain('REFRESH_AUTH');
+    const tokenHits = api.hitsFor('POST /token').length;
+
+    const report = await replayRecording(recording);
+
+    expect(report.outcome).toBe('same');
+    expect(report.requestsRefused).toBe(0);
+    expect(api.hitsFor('POST /token').length).toBe(tokenHits);
+    expect(JSON.stringify(report)).not.toMatch(/tok-first|tok-second/);
+  });
+
+  it('custom auth: no handler is needed to replay (nothing is signed when nothing is sent)', async () => {
+    api.script('GET /users/u_1', [{ status: 200, body: { id: 'u_1' } }]);
+    const custom: ActionDefinition = { ...definition(api.url), authentication: { type: 'custom', handler: 'hmac' } };
+    harness = createHarness([custom], { customAuth: { hmac: () => ({ 'x-signature': 'sig-abcdef-123456' }) } });
+    const executionId = '9c5e8f1a-8d3e-4a6b-8c92-b3c4d5e6f709';
+    await harness.executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }, {}, executionId));
+    const recording = await recordingFrom(harness.dbPath, { executionId, actionId: 'get_user' });
+
+    const report = await replayRecording(recording);
+
+    expect(report.outcome).toBe('same');
+    expect(report.finalState?.status).toBe('completed');
+  });
+});
+
 describe('redaction', () => {
   it('a bearer token the API echoed is [REDACTED] in the journal and the report; credentials given to the replay never appear in it', async () => {
     api.script('GET /users/u_1', [{ status: 401, body: { message: `token ${SECRET} was revoked` } }]);

@@ -43,6 +43,7 @@ class RefusingDispatcher extends Dispatcher {
   }
 }
 
+/** The replay's network: what the effects get instead of the real pool and fetch. */
 export interface NoNetwork {
   dispatcher: Dispatcher;
   fetch: typeof fetch;
@@ -50,6 +51,7 @@ export interface NoNetwork {
   readonly refused: number;
 }
 
+/** A network that refuses every request and counts the refusals. */
 export function createNoNetwork(): NoNetwork {
   let refused = 0;
   const refuse = (target: string): never => {

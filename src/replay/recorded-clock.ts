@@ -5,11 +5,13 @@
  */
 import type { Clock } from '../support/clock.ts';
 
+/** A {@link Clock} the replay sets step by step. */
 export interface RecordedClock extends Clock {
   /** Sets the reading for the step about to be replayed. */
   set(now: number): void;
 }
 
+/** A recorded clock reading `start` (the execution's creation time) until the first step sets it. */
 export function createRecordedClock(start: number): RecordedClock {
   let current = start;
   return {

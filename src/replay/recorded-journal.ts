@@ -23,6 +23,7 @@ import type { Recording } from './recording.ts';
 /** The rate-limit answer for the step being replayed. */
 export type RateTokenAnswer = { granted: true } | { granted: false; waitMs: number };
 
+/** A {@link Journal} over one recording, with the replay's controls. */
 export interface RecordedJournal extends Journal {
   /**
    * Sets what `takeRateToken` answers for the next step. A throttled step ran before its attempt

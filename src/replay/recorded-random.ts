@@ -8,6 +8,7 @@
 /** What a draw the journal does not have is assumed to be: the longest jittered delay. */
 export const UNRECORDED_DRAW = 1;
 
+/** The replay's random source and how it is fed. */
 export interface RecordedRandom {
   /** The source handed to the effects. */
   next: () => number;
@@ -17,6 +18,7 @@ export interface RecordedRandom {
   readonly unrecorded: number;
 }
 
+/** A random source with no draws loaded (every draw is unrecorded until `load`). */
 export function createRecordedRandom(): RecordedRandom {
   let queue: number[] = [];
   let unrecorded = 0;

@@ -22,6 +22,7 @@ export interface StepTransition {
  */
 export type StepVerdict = 'same' | 'changed' | 'diverged' | 'what-if';
 
+/** One step of the replay, beside the recorded transition it is compared with. */
 export interface ReplayedStep extends StepTransition {
   /** The journal's seq of the recorded transition compared with; absent for what-if steps. */
   seq?: number;
@@ -34,6 +35,7 @@ export interface ReplayedStep extends StepTransition {
   notes?: string[];
 }
 
+/** One place where the replay differs from the journal. */
 export interface ReplayDivergence {
   /** The recorded transition it is about (the final state: the last one). */
   seq: number;
@@ -57,6 +59,7 @@ export interface ReplayStop {
   message: string;
 }
 
+/** The replay of one action execution. */
 export interface ReplayReport {
   executionId: string;
   actionId: string;

@@ -9,11 +9,13 @@ import type { BodySink } from '../http/http-types.ts';
 import type { LoadOperation, LoadResult, SaveOperation, SaveResult, StorageLocation } from '../schemas/storage.ts';
 import type { SaveOptions, StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 
+/** A storage provider in memory, told where the recording stored the output. */
 export interface ReplayStorage extends StreamingStorageProvider {
   /** The location the recording has for the next save (from its STORED event), if any. */
   expect(location: StorageLocation | undefined): void;
 }
 
+/** An empty in-memory storage for one replay. */
 export function createReplayStorage(): ReplayStorage {
   const items = new Map<string, { data: Buffer; metadata: Record<string, string> }>();
   let expected: StorageLocation | undefined;

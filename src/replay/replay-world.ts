@@ -42,6 +42,7 @@ export interface ReplayWorldOptions {
   customAuth?: Record<string, CustomAuthHandler> | undefined;
 }
 
+/** The pieces of a recorded world, and the run whose effects use them. */
 export interface ReplayWorld {
   journal: RecordedJournal;
   clock: RecordedClock;
@@ -84,6 +85,10 @@ function givenDefinition(value: ActionDefinition): ActionDefinition {
   throw new ReplayInputError(`the definition given to the replay is invalid:\n${formatZodIssues(parsed.error.issues)}`);
 }
 
+/**
+ * The recorded world of one recording and an `ExecutionRun` (not fresh: it asks the journal for
+ * every attempt) over it. Throws ReplayInputError when the definition to replay with does not parse.
+ */
 export function createReplayWorld(recording: Recording, options: ReplayWorldOptions = {}): ReplayWorld {
   const definition = options.definition ? givenDefinition(options.definition) : recordedDefinition(recording);
   const journal = createRecordedJournal(recording);

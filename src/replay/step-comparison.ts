@@ -6,6 +6,7 @@
 import { canonicalJson } from '../execution/request-identity.ts';
 import type { StepTransition } from './replay-report.ts';
 
+/** `same`, the same event with other payload `fields`, or another event or state. */
 export type StepComparison = { verdict: 'same' } | { verdict: 'changed'; fields: string[] } | { verdict: 'diverged' };
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -22,6 +23,7 @@ export function differingFields(a: Record<string, unknown>, b: Record<string, un
   });
 }
 
+/** How a replayed step compares with the recorded one. */
 export function compareSteps(replayed: StepTransition, recorded: StepTransition): StepComparison {
   if (replayed.event !== recorded.event || replayed.from !== recorded.from || replayed.to !== recorded.to) return { verdict: 'diverged' };
   const fields = differingFields(replayed.data, recorded.data);

@@ -75,6 +75,10 @@ function whatIfOf(flags: ReplayFlags): string | undefined {
   return undefined;
 }
 
+/**
+ * Runs `replay`; returns the exit code (0 same, 1 diverged). Bad input throws UsageError, which the
+ * CLI prints as one line and exits 2.
+ */
 export async function commandReplay(positionals: string[], flags: ReplayFlags, io: CliIo): Promise<number> {
   const [executionId, actionId] = positionals;
   if (!executionId && !flags.all) throw new UsageError('replay needs an execution id (and optionally an action id), or --all: action-executor replay <executionId> [<actionId>]');
