@@ -132,6 +132,7 @@ describe('replay: bad input exits 2 with one clear line', () => {
     ['a journal that does not exist', ['replay', PLAN, '--db', 'missing/journal.db'], /^error: missing\/journal\.db: No journal at .*missing\/journal\.db: nothing has been recorded there\. Pass --db <file>/],
     ['a definitions directory that does not exist', ['replay', PLAN, '--definitions', 'nowhere'], /^error: definitions directory nowhere does not exist/],
     ['a catalog directory that does not exist', ['replay', PLAN, '--catalog', 'nowhere'], /^error: catalog directory nowhere does not exist/],
+    ['a Postgres URL for --db', ['replay', PLAN, '--db', 'postgres://app:s3cretpw@127.0.0.1/x'], /^error: replay reads SQLite journals \(--db <file>\)/],
   ];
   for (const [name, args, message] of cases) {
     it(name, async () => {
@@ -139,6 +140,7 @@ describe('replay: bad input exits 2 with one clear line', () => {
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(run.stderr).not.toContain('s3cretpw'); // a database password is never echoed
       expect(run.stdout).toBe('');
     });
   }

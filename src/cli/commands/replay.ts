@@ -41,11 +41,32 @@ export interface ReplayFlags {
 
 const EXIT = { same: 0, diverged: 1 } as const;
 
+/** `replay --help`: the command's flags and an example (for the per-command help). */
+export const REPLAY_USAGE = `Usage: action-executor replay <executionId> [<actionId>] | --all [options]
+
+Re-drives journaled executions offline from their recorded outcomes, clock readings and random
+draws: no request is sent and nothing is written. Exit 0 same, 1 diverged, 2 bad input.
+
+Options:
+  --db <file>           SQLite journal (opened read-only)    default ./.action-executor/journal.db
+  --definitions <dir>   what-if: replay with these definitions instead of the journaled ones
+  --catalog <dir>       the catalog to classify with (not journaled)  default ./catalog when it exists
+  --credentials <file>  credential values (never needed; redacted from all output)
+  --all                 replay every execution in the journal
+  --json                print one JSON document: the verdict and each replay report
+  --emit-test <file>    write a vitest test asserting the journaled transitions
+
+Example:
+  action-executor replay --all --db .action-executor/demo/journal.db
+  action-executor replay 6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a21 get_user --catalog ./what-if-catalog
+`;
+
 const say = (stream: NodeJS.WritableStream, text: string): void => {
   stream.write(`${terminalLines(text).join('\n')}\n`);
 };
 
 function openJournal(path: string, shownAs: string): Journal {
+  if (/^postgres(ql)?:\/\//i.test(shownAs)) throw new UsageError('replay reads SQLite journals (--db <file>); a Postgres journal can be replayed through the library (recordingsOf / runReplay in src/replay/)');
   try {
     return openSqliteJournal(path, { readOnly: true });
   } catch (error) {
