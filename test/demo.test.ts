@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runDemo } from '../src/demo/demo.ts';
+import { main } from '../src/cli/cli.ts';
 
 describe('demo (the README\'s first command)', () => {
   it('runs every example against the faulty local API, survives a SIGKILL mid-backoff, and creates no duplicate payment', async () => {
@@ -19,6 +20,13 @@ describe('demo (the README\'s first command)', () => {
       expect(text).toMatch(/killed with SIGKILL in state "backingOff"/);
       expect(text).toMatch(/duplicates: 0/);
       expect(code, text).toBe(0);
+      // Issue 12: every execution the demo journaled replays offline to the same outcome.
+      const replayOut = new PassThrough();
+      let replayed = '';
+      replayOut.on('data', (c: Buffer) => (replayed += c.toString()));
+      const replayCode = await main(['replay', '--all', '--db', join(cwd, '.action-executor/demo/journal.db'), '--json'], { stdout: replayOut, stderr: replayOut, stdin: process.stdin, cwd });
+      expect(replayCode, replayed).toBe(0);
+      expect(JSON.parse(replayed)).toMatchObject({ outcome: 'same', replayed: 6, same: 6, diverged: 0 });
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

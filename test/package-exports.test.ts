@@ -17,6 +17,7 @@ const EXPECTED: Record<string, string[]> = {
   './clock': ['systemClock', 'createManualClock'],
   './errors': ['ActionError', 'isActionError', 'InfrastructureError', 'isInfrastructureError'],
   './machine': ['actionExecutionMachine', 'MACHINE_VERSION'],
+  './replay': ['replayRecording', 'runReplay'],
   './storage/local-storage-provider': ['createLocalStorageProvider'],
   './storage/postgres-storage-provider': ['openPostgresStorageProvider'],
 };

@@ -43,6 +43,9 @@ Commands:
                                        continue executions from their last journaled state
   show <executionId> [<actionId>]      the journal timeline of an execution
   list                                 recorded executions
+  replay <executionId> [<actionId>] | --all
+                                       re-drive journaled executions offline (nothing is sent):
+                                       same decisions? with --definitions/--catalog: a what-if
   machine --format json|mermaid        export the execution machine (no network)
   ui [--port N] [--host 127.0.0.1]     the local web viewer: executions, timelines, live inspector
   validate [request.json]              check definitions, catalog and optionally a request
@@ -61,7 +64,8 @@ Options:
   --host <addr>         ui: address to bind                  default 127.0.0.1
   --allow-remote        ui: allow a --host that is not loopback
   --format <fmt>        machine export format: json | mermaid
-  --all                 resume every unfinished execution
+  --all                 resume every unfinished execution; replay every execution
+  --emit-test <file>    replay: write a vitest test asserting the recorded transitions
   --serve               demo: only start the demo API on 127.0.0.1:4010 and keep it running
   --log-level <level>   pino log level on stderr             default warn
   --debug               print stack traces of internal errors
@@ -82,6 +86,7 @@ const OPTIONS = {
   'allow-remote': { type: 'boolean', default: false },
   format: { type: 'string' },
   all: { type: 'boolean', default: false },
+  'emit-test': { type: 'string' },
   serve: { type: 'boolean', default: false },
   'log-level': { type: 'string' },
   debug: { type: 'boolean', default: false },
@@ -312,6 +317,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         return await commandShow(rest, flags, io);
       case 'list':
         return await commandList(flags, io);
+      case 'replay':
+        return await (await import('./commands/replay.ts')).commandReplay(rest, flags, io);
       case 'validate':
         return await commandValidate(rest, flags, io);
       case 'machine':

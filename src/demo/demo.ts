@@ -130,6 +130,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
     for (const check of checks) out(`  ${check.ok ? '✓' : '✗'} ${check.name}`);
     out(failedChecks.length === 0 ? 'demo finished: every outcome as expected.' : `demo finished with ${failedChecks.length} unexpected outcome(s).`);
     out(`inspect it: npx action-executor show ${plan} --db ${relative(io.cwd, dbPath)}`);
+    out(`replay it offline: npx action-executor replay --all --db ${relative(io.cwd, dbPath)}`);
     return failedChecks.length === 0 ? 0 : 1;
   } finally {
     await executor?.close();

@@ -338,7 +338,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     try {
       if (isTerminalStatus(current.status)) return current.result as ActionExecutionState;
       const snapshot = restore(current);
-      const [next] = pureTransition(snapshot, { type: 'CANCEL', cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) });
+      const cancel = { cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) };
+      const [next] = pureTransition(snapshot, { type: 'CANCEL', ...cancel });
       const now = clock.now();
       const result = buildActionExecutionState({ actionId: record.actionId, stateValue: 'failed', context: next.context, startedAt: current.createdAt, finishedAt: now, traces: await tracesOf(journal, record) });
       await journal.commit(
@@ -349,7 +350,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
             from: current.stateValue,
             to: 'failed',
             event: 'CANCEL',
-            ...(reason === undefined ? {} : { data: { reason } }),
+            // The whole event payload, as the driver journals it: a replay feeds it back as recorded.
+            data: cancel,
             snapshot: persistedSnapshot(next),
             stateValue: 'failed',
             status: 'failed',
