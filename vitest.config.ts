@@ -10,6 +10,7 @@ const SOAK = [
   'test/fuzz.test.ts',
   'test/chaos.test.ts',
   'test/demo.test.ts',
+  'test/replay-emit.test.ts',
   'test/bench-smoke.test.ts',
   'test/http-memory.test.ts',
   'test/postgres-storage.test.ts',
