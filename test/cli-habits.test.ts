@@ -104,12 +104,27 @@ describe('the command lines people copy are accepted (flags are per command now)
     }
   });
 
-  it('every `$ npx action-executor …` line in README.md and docs/*.md parses', () => {
+  it('every `$ npx action-executor …` line in README.md and docs/*.md parses, or is refused with the very error the doc shows', () => {
     const root = resolve(import.meta.dirname, '..');
     const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
-    const shown = files.flatMap((file) => [...readFileSync(join(root, file), 'utf8').matchAll(/^\$ npx action-executor (.*)$/gm)].map((m) => ({ file, line: m[1]! })));
+    const shown = files.flatMap((file) =>
+      // The command line, and the output the doc shows for it (up to a blank line or the block's end).
+      [...readFileSync(join(root, file), 'utf8').matchAll(/^\$ npx action-executor (.*)\n((?:(?!\$ |```).*\n)*)/gm)].map((m) => ({ file, line: m[1]!, output: m[2] ?? '' })),
+    );
     expect(shown.length).toBeGreaterThan(10);
-    for (const { file, line } of shown) expect(() => parseCommandLine(argsOf(line), COMMANDS), `${file}: ${line}`).not.toThrow();
+    let refused = 0;
+    for (const { file, line, output } of shown) {
+      let message: string | undefined;
+      try {
+        parseCommandLine(argsOf(line), COMMANDS);
+      } catch (error) {
+        message = error instanceof Error ? error.message : String(error);
+      }
+      if (message === undefined) continue;
+      refused += 1;
+      expect(output, `${file}: ${line}`).toContain(message);
+    }
+    expect(refused).toBeGreaterThan(0);
   });
 
   it('docs/cli.md shows the top-level help as the CLI prints it today', () => {
