@@ -45,6 +45,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       case 'run':
         // A global flag: checked for every command, also those that happen not to log.
         checkLogLevel(line.values['log-level'] as string | undefined);
+        // The values were read against this command's own flag list (command-line.ts), so they have
+        // the shape its run() declares; the table erases that per-command type.
         return await line.command.run(line.positionals, line.values as never, io);
     }
   } catch (error) {
