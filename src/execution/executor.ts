@@ -127,7 +127,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
   const deliverPendingEvents = (): Promise<number> => deliverOutbox(journal, listeners, () => clock.now(), logger);
 
-  async function acquire(key: ExecutionKey): Promise<{ fence: Fence; record: ExecutionRecord }> {
+  async function acquire(record: ExecutionKey): Promise<{ fence: Fence; record: ExecutionRecord }> {
+    // Only the key: callers pass whole records, whose request and snapshot must not reach errors and logs.
+    const key: ExecutionKey = { executionId: record.executionId, actionId: record.actionId };
     const lease = await journal.acquireLease(key, clock.now(), leaseTtlMs);
     if (!lease.acquired) {
       throw actionError(
@@ -191,7 +193,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     /** This run creates the execution (see ExecutionRun's `fresh`). */
     fresh: boolean;
   }): Promise<ActionExecutionState> {
-    const { key } = params;
+    const key: ExecutionKey = { executionId: params.key.executionId, actionId: params.key.actionId };
     const cancel = new AbortController();
     const stop = new AbortController();
     let fence = params.fence;

@@ -27,6 +27,8 @@ import { emitReplayTest, type EmittedReplay } from '../../replay/emit-replay-tes
 import { replayLines, replaySummary } from '../../replay/replay-render.ts';
 import type { ReplayReport } from '../../replay/replay-report.ts';
 import type { Recording } from '../../replay/recording.ts';
+import { defineCommand } from '../cli-command.ts';
+import { FLAGS } from '../cli-flags.ts';
 
 /** The flags `replay` reads (a subset of the CLI's). */
 export interface ReplayFlags {
@@ -41,25 +43,6 @@ export interface ReplayFlags {
 
 const EXIT = { same: 0, diverged: 1 } as const;
 
-/** `replay --help`: the command's flags and an example (for the per-command help). */
-export const REPLAY_USAGE = `Usage: action-executor replay <executionId> [<actionId>] | --all [options]
-
-Re-drives journaled executions offline from their recorded outcomes, clock readings and random
-draws: no request is sent and nothing is written. Exit 0 same, 1 diverged, 2 bad input.
-
-Options:
-  --db <file>           SQLite journal (opened read-only)    default ./.action-executor/journal.db
-  --definitions <dir>   what-if: replay with these definitions instead of the journaled ones
-  --catalog <dir>       the catalog to classify with (not journaled)  default ./catalog when it exists
-  --credentials <file>  credential values (never needed; redacted from all output)
-  --all                 replay every execution in the journal
-  --json                print one JSON document: the verdict and each replay report
-  --emit-test <file>    write a vitest test asserting the journaled transitions
-
-Example:
-  action-executor replay --all --db .action-executor/demo/journal.db
-  action-executor replay 6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a21 get_user --catalog ./what-if-catalog
-`;
 
 const say = (stream: NodeJS.WritableStream, text: string): void => {
   stream.write(`${terminalLines(text).join('\n')}\n`);
@@ -165,3 +148,22 @@ function definitionFor(recording: Recording, registry: DefinitionRegistry | unde
   const known = registry.list().map((d) => d.id).join(', ') || 'none';
   throw new UsageError(`${recording.executionId} / ${recording.actionId} ran definition "${recording.definitionId}", which ${dir ?? 'the definitions directory'} does not hold (it has: ${known})`);
 }
+
+/** The `replay` entry of the command table. */
+export const replayCommand = defineCommand({
+  name: 'replay',
+  summary: 'replay executions offline: same decisions? (what-if: --definitions, --catalog)',
+  usage: '<executionId> [<actionId>] | --all [options]',
+  flags: [
+    { ...FLAGS.db, description: 'SQLite journal (opened read-only)' },
+    { ...FLAGS.definitions, description: 'what-if: replay with these definitions instead of the journaled ones', default: 'the journaled definitions' },
+    { ...FLAGS.catalog, description: 'the catalog to classify with (not journaled)' },
+    { ...FLAGS.credentials, description: 'credential values (never needed; redacted from all output)' },
+    { name: 'all', type: 'boolean', description: 'replay every execution in the journal' },
+    { ...FLAGS.json, description: 'print one JSON document: the verdict and each replay report' },
+    { name: 'emit-test', type: 'string', value: '<file>', description: 'write a vitest test asserting the journaled transitions' },
+  ],
+  details: 'Re-drives journaled executions offline from their recorded outcomes, clock readings and random draws: no request is sent and nothing is written. Exit 0 same, 1 diverged, 2 bad input.',
+  example: 'action-executor replay --all --db .action-executor/demo/journal.db',
+  run: (positionals, flags, io) => commandReplay(positionals, flags, io),
+});

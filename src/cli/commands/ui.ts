@@ -3,11 +3,15 @@
  * the journal until Ctrl-C. Loopback only unless `--allow-remote` (then with a warning); writes the
  * state file `execute --inspect` finds it by, and removes it on the way out.
  */
-import type { ActionExecutor } from '../execution/executor-api.ts';
-import { isLoopbackHost } from '../viewer/request-guard.ts';
-import { RemoteHostRefusedError, startViewer, VIEWER_DEFAULTS, type Viewer } from '../viewer/viewer-server.ts';
-import { viewerStateFile } from '../viewer/viewer-state-file.ts';
-import { UsageError } from './cli-input.ts';
+import type { ActionExecutor } from '../../execution/executor-api.ts';
+import { isLoopbackHost } from '../../viewer/request-guard.ts';
+import { RemoteHostRefusedError, startViewer, VIEWER_DEFAULTS, type Viewer } from '../../viewer/viewer-server.ts';
+import { viewerStateFile } from '../../viewer/viewer-state-file.ts';
+import { defineCommand } from '../cli-command.ts';
+import { STATE_FLAGS } from '../cli-flags.ts';
+import { UsageError } from '../cli-input.ts';
+import { cliOutput } from '../cli-output.ts';
+import { journalPath, loadCredentials, loadDefinitions, openExecutor } from '../cli-project.ts';
 
 export interface UiCommandInput {
   executor: ActionExecutor;
@@ -82,3 +86,38 @@ export async function runUiCommand(input: UiCommandInput): Promise<number> {
   }
   return 0;
 }
+
+export const uiCommand = defineCommand({
+  name: 'ui',
+  summary: 'the local web viewer: executions, timelines, live inspector',
+  usage: '[--port N] [--host 127.0.0.1]',
+  details: 'Serves the viewer over the journal (--db) until Ctrl-C. Loopback only unless --allow-remote; every state change needs the page\'s session token.',
+  flags: [
+    ...STATE_FLAGS,
+    { name: 'port', type: 'string', value: '<n>', description: 'port to serve on (0: any free)', default: String(VIEWER_DEFAULTS.port) },
+    { name: 'host', type: 'string', value: '<addr>', description: 'address to bind', default: VIEWER_DEFAULTS.host },
+    { name: 'allow-remote', type: 'boolean', description: 'allow a --host that is not loopback' },
+  ],
+  example: 'action-executor ui --port 0',
+  async run(_positionals, flags, io) {
+    const out = cliOutput(io);
+    const definitionIds = loadDefinitions(flags, io, false).registry.list().map((d) => d.id);
+    const executor = await openExecutor(flags, io);
+    try {
+      const secrets = Object.values(await loadCredentials(flags, io));
+      return await runUiCommand({
+        executor,
+        dbPath: journalPath(flags, io),
+        port: flags.port,
+        host: flags.host,
+        allowRemote: flags['allow-remote'],
+        definitionIds,
+        secrets,
+        out: (line) => out.say(line),
+        err: (line) => out.warn(line),
+      });
+    } finally {
+      await executor.close();
+    }
+  },
+});
