@@ -5,10 +5,12 @@
  * nothing else on stdout; logs go to stderr.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isActionError } from '../failure/errors.ts';
-import { createActionExecutor, type ActionExecutor, type ActionExecutorOptions } from '../execution/executor.ts';
+import { isActionError, isInfrastructureError } from '../failure/errors.ts';
+import type { ActionExecutor, ActionExecutorOptions } from '../execution/executor.ts';
+import { openActionExecutor } from '../execution/open-action-executor.ts';
+import { isPostgresUrl } from '../../storage/open-journal.ts';
 import { createDefinitionRegistry, loadDefinitionsFromDir } from '../definitions/definition-registry.ts';
 import { formatProblem } from '../definitions/load-problem.ts';
 import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';
@@ -48,8 +50,10 @@ Commands:
 Options:
   --definitions <dir>   action definitions (*.json)          default ./definitions
   --catalog <dir>       API catalog entries (*.json)         default ./catalog when it exists
-  --db <file>           SQLite journal                       default ./.action-executor/journal.db
+  --db <file|url>       SQLite journal file, or postgres://USER:PASSWORD@HOST:PORT/DB
+                                                             default ./.action-executor/journal.db
   --storage <dir>       local storage root                   default ./.action-executor/storage
+                                                             (with a postgres:// --db: that database)
   --credentials <file>  JSON object of credential values (merged into the request; used by resume)
   --json                print only the final ActionExecutionState as JSON on stdout
   --inspect             stream XState inspection events to a Stately inspector over WebSocket
@@ -135,9 +139,12 @@ async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecut
   for (const problem of [...problems, ...catalog.problems]) say(io.stderr, `warning: ${formatProblem(problem)} (skipped)`);
   const credentials = await loadCredentials(flags, io);
   const level = flags['log-level'] ?? 'warn';
+  // A postgres:// --db keeps results and bodies in that database too, unless --storage says otherwise.
+  const postgres = flags.db !== undefined && isPostgresUrl(flags.db);
+  const db = postgres ? (flags.db ?? '') : resolve(io.cwd, flags.db ?? '.action-executor/journal.db');
   const options: ActionExecutorOptions = {
-    dbPath: resolve(io.cwd, flags.db ?? '.action-executor/journal.db'),
-    storageDir: resolve(io.cwd, flags.storage ?? '.action-executor/storage'),
+    db,
+    ...(postgres && flags.storage === undefined ? {} : { storage: resolve(io.cwd, flags.storage ?? '.action-executor/storage') }),
     definitions: registry,
     credentials,
     logger: level === 'silent' ? silentLogger() : createLogger({ level, destination: io.stderr }),
@@ -153,8 +160,8 @@ async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecut
     options.inspect = inspector.inspect;
     stopInspector = () => inspector.stop();
   }
-  mkdirSync(resolve(options.dbPath ?? '.', '..'), { recursive: true });
-  const executor = createActionExecutor(options);
+  if (!postgres) mkdirSync(dirname(db), { recursive: true });
+  const executor = await openActionExecutor(options);
   if (!stopInspector) return executor;
   const stop = stopInspector;
   return {
@@ -229,7 +236,7 @@ async function commandShow(positionals: string[], flags: Flags, io: CliIo): Prom
   try {
     const { executions } = await executor.list({ search: executionId, limit: 1000 });
     const keys = executions.filter((e) => e.executionId === executionId && (!actionId || e.actionId === actionId)).reverse();
-    if (keys.length === 0) throw new UsageError(`no execution ${executionId}${actionId ? ` / ${actionId}` : ''} in ${flags.db ?? '.action-executor/journal.db'}`);
+    if (keys.length === 0) throw new UsageError(`no execution ${executionId}${actionId ? ` / ${actionId}` : ''} in ${executor.journal.location}`);
     if (flags.json) {
       write(io.stdout, JSON.stringify(await Promise.all(keys.map((k) => executor.get(k.executionId, k.actionId))), null, 2));
       return EXIT.ok;
@@ -341,6 +348,12 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       say(io.stderr, `error: ${detail.message}${detail.suggestion ? `\n  suggestion: ${detail.suggestion}` : ''}`);
       if (flags?.debug && error.stack) say(io.stderr, error.stack);
       return badInput ? EXIT.usage : EXIT.internal;
+    }
+    if (isInfrastructureError(error) && error instanceof Error) {
+      // The journal, storage or database failed (its message says where and what to do): exit 3, no stack.
+      say(io.stderr, `error: ${error.message}`);
+      if (flags?.debug && error.stack) say(io.stderr, error.stack);
+      return EXIT.internal;
     }
     say(io.stderr, `internal error: ${error instanceof Error ? error.message : String(error)}${flags?.debug ? '' : ' (run with --debug for the stack trace)'}`);
     if (flags?.debug && error instanceof Error && error.stack) say(io.stderr, error.stack);
