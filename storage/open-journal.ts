@@ -26,6 +26,15 @@ export interface OpenJournalOptions {
 const POSTGRES_SCHEME = /^postgres(ql)?:\/\//i;
 const ANY_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
+/**
+ * Whether `db` is written as a URL (`scheme://…`) rather than a path. A caller that resolves paths
+ * must pass such a string on unchanged, so that {@link openJournal} refuses an unknown scheme instead
+ * of a file being created under a name that may hold a password.
+ */
+export function hasUrlScheme(db: string): boolean {
+  return ANY_SCHEME.test(db.trim());
+}
+
 /** Whether `db` names a PostgreSQL database (a `postgres://` or `postgresql://` URL). */
 export function isPostgresUrl(db: string): boolean {
   return POSTGRES_SCHEME.test(db.trim());
@@ -46,7 +55,7 @@ export async function openJournal(db: string | Journal, options: OpenJournalOpti
       ...(options.schema === undefined ? {} : { schema: options.schema }),
     });
   }
-  if (ANY_SCHEME.test(db.trim())) {
+  if (hasUrlScheme(db)) {
     const scheme = db.trim().split(':')[0] ?? '';
     throw new PostgresInfrastructureError('POSTGRES_URL_INVALID', `Unsupported journal URL ${JSON.stringify(redactPostgresUrl(db))}: the scheme "${scheme}" is neither postgres nor postgresql.`, {
       suggestion: 'Pass postgres://USER:PASSWORD@HOST:PORT/DATABASE for a PostgreSQL journal, or a file path for a SQLite journal.',

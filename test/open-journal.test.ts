@@ -8,12 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EXIT } from '../src/cli/cli.ts';
 import { createActionExecutor } from '../src/execution/executor.ts';
 import { openActionExecutor } from '../src/execution/open-action-executor.ts';
 import { isPostgresUrl, openJournal } from '../storage/open-journal.ts';
 import { PostgresInfrastructureError } from '../storage/postgres/postgres-infrastructure-error.ts';
 import { SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
 import { KEY, step } from './support/journal-conformance/journal-write-fixtures.ts';
+import { createCliSandbox } from './support/cli-run.ts';
 import { thrownActionError } from './support/thrown.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ae-open-journal-'));
@@ -40,6 +42,21 @@ describe('openJournal: the backend is chosen by what db names', () => {
     expect(journal).toBeInstanceOf(SqliteJournal);
     expect(await openJournal(journal)).toBe(journal);
     await journal.close();
+  });
+});
+
+describe('the CLI on a --db URL', () => {
+  it('a --db URL of another scheme exits 3 and creates no file or directory named after it (the password would be in its name)', async () => {
+    const sandbox = createCliSandbox([]);
+    try {
+      const result = await sandbox.run(['list', '--db', 'postgress://ae:hunter2-secret@127.0.0.1/app', '--log-level', 'silent']);
+      expect(result.code).toBe(EXIT.internal);
+      expect(result.stderr).toContain('error: Unsupported journal URL "postgress://ae:[REDACTED]@127.0.0.1/app"');
+      expect(result.stdout + result.stderr).not.toContain('hunter2-secret');
+      expect(readdirSync(sandbox.dir).sort()).toEqual(['defs']);
+    } finally {
+      sandbox.cleanup();
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { isActionError, isInfrastructureError } from '../failure/errors.ts';
 import type { ActionExecutor, ActionExecutorOptions } from '../execution/executor.ts';
 import { openActionExecutor } from '../execution/open-action-executor.ts';
-import { isPostgresUrl } from '../../storage/open-journal.ts';
+import { hasUrlScheme, isPostgresUrl } from '../../storage/open-journal.ts';
 import { createDefinitionRegistry, loadDefinitionsFromDir } from '../definitions/definition-registry.ts';
 import { formatProblem } from '../definitions/load-problem.ts';
 import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';
@@ -141,7 +141,9 @@ async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecut
   const level = flags['log-level'] ?? 'warn';
   // A postgres:// --db keeps results and bodies in that database too, unless --storage says otherwise.
   const postgres = flags.db !== undefined && isPostgresUrl(flags.db);
-  const db = postgres ? (flags.db ?? '') : resolve(io.cwd, flags.db ?? '.action-executor/journal.db');
+  // A URL is passed on as written (an unknown scheme is refused), never resolved into a file path.
+  const url = flags.db !== undefined && hasUrlScheme(flags.db);
+  const db = url ? (flags.db ?? '') : resolve(io.cwd, flags.db ?? '.action-executor/journal.db');
   const options: ActionExecutorOptions = {
     db,
     ...(postgres && flags.storage === undefined ? {} : { storage: resolve(io.cwd, flags.storage ?? '.action-executor/storage') }),
@@ -160,7 +162,7 @@ async function openExecutor(flags: Flags, io: CliIo, extra: Partial<ActionExecut
     options.inspect = inspector.inspect;
     stopInspector = () => inspector.stop();
   }
-  if (!postgres) mkdirSync(dirname(db), { recursive: true });
+  if (!url) mkdirSync(dirname(db), { recursive: true });
   const executor = await openActionExecutor(options);
   if (!stopInspector) return executor;
   const stop = stopInspector;
