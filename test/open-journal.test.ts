@@ -69,6 +69,9 @@ describe('executors on a db string', () => {
     expect(error.detail.suggestion).toContain('await openActionExecutor(options)');
     expect(JSON.stringify(error.detail)).not.toContain('s3cret-pw');
     expect(readdirSync(cwd)).toEqual([]);
+    const typo = thrownActionError(() => createActionExecutor({ db: 'postgress://app:s3cret-pw@db.internal/app', storage: join(cwd, 's'), definitions: [] }));
+    expect(typo.message).toBe('createActionExecutor cannot open postgress://app:[REDACTED]@db.internal/app, a URL and not a SQLite path: opening one connects to the server, which a synchronous call cannot wait for.');
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it('openActionExecutor on a SQLite path opens the journal and closes it with the executor', async () => {

@@ -22,7 +22,7 @@ import { createCatalogLookup } from '../catalog/catalog-integration.ts';
 import { createTokenCache } from '../auth/auth.ts';
 import { isTerminalStatus, type ExecutionKey, type ExecutionRecord, type Fence, type Journal, type JournalWrite } from '../../storage/journal.ts';
 import { openSqliteJournal } from '../../storage/sqlite/sqlite-journal.ts';
-import { isPostgresUrl } from '../../storage/open-journal.ts';
+import { hasUrlScheme, isPostgresUrl } from '../../storage/open-journal.ts';
 import { redactPostgresUrl } from '../../storage/postgres/postgres-url.ts';
 import { createLocalStorageProvider } from '../../storage/local-storage-provider.ts';
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
@@ -54,9 +54,10 @@ function summaryOf(record: ExecutionRecord): ExecutionSummary {
   };
 }
 
-/** A PostgreSQL journal is opened asynchronously (it connects and migrates): say how. */
+/** A URL is no SQLite path, and a PostgreSQL journal is opened asynchronously (it connects and migrates): say how. */
 function postgresNeedsOpen(url: string) {
-  return actionError('validation_failed', `createActionExecutor cannot open the PostgreSQL journal ${redactPostgresUrl(url)}: opening one connects to the server, which a synchronous call cannot wait for.`, {
+  const what = isPostgresUrl(url) ? `the PostgreSQL journal ${redactPostgresUrl(url)}` : `${redactPostgresUrl(url)}, a URL and not a SQLite path`;
+  return actionError('validation_failed', `createActionExecutor cannot open ${what}: opening one connects to the server, which a synchronous call cannot wait for.`, {
     code: 'ASYNC_OPEN_REQUIRED',
     context: { db: redactPostgresUrl(url) },
     suggestion: "Use `await openActionExecutor(options)` from 'action-executor/open-action-executor' for a postgres:// db, or pass an open Journal as db.",
@@ -88,7 +89,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   const durability = options.durability ?? EXECUTOR_DEFAULTS.durability;
   const ownsJournal = typeof options.db !== 'object';
   const dbPath = typeof options.db === 'object' ? undefined : (options.db ?? options.dbPath ?? EXECUTOR_DEFAULTS.db);
-  if (dbPath !== undefined && isPostgresUrl(dbPath)) throw postgresNeedsOpen(dbPath);
+  if (dbPath !== undefined && hasUrlScheme(dbPath)) throw postgresNeedsOpen(dbPath);
   const journal: Journal = typeof options.db === 'object' ? options.db : openSqliteJournal(dbPath ?? EXECUTOR_DEFAULTS.db, { durability });
   const storage: StreamingStorageProvider =
     typeof options.storage === 'object' ? options.storage : createLocalStorageProvider(options.storage ?? options.storageDir ?? EXECUTOR_DEFAULTS.storage, { durability });
