@@ -17,7 +17,7 @@ import { openPostgresJournal, PostgresJournal, type PostgresJournalOptions } fro
 import { OWNER_LOCK_NAMESPACE } from '../storage/postgres/postgres-journal-schema.ts';
 import { ownerLockKey } from '../storage/postgres/postgres-owner-lock.ts';
 import { SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
-import { KEY, createLeased, keyOf, step } from './support/journal-conformance/journal-write-fixtures.ts';
+import { KEY, createLeased, createWrite, keyOf, step } from './support/journal-conformance/journal-write-fixtures.ts';
 import { describeWithPostgres, freshDatabase, type FreshDatabase } from './support/postgres.ts';
 import { rejectedActionError } from './support/thrown.ts';
 
@@ -283,6 +283,23 @@ describeWithPostgres('Postgres journal: group commit, owner locks, failures (iss
       await expect(openPostgresJournal({ url: database.url, schema: 'public; DROP TABLE x' })).rejects.toThrow(
         'PostgreSQL journal option schema must be a lower-case identifier (a-z, 0-9, _; at most 63 characters, not starting with a digit); got "public; DROP TABLE x".',
       );
+    });
+  });
+
+  describe('the same answers as SQLite', () => {
+    it('search ignores case as SQLite\'s LIKE does, so list --search finds the same executions on both backends', async () => {
+      const postgres = await open(schemaOf());
+      const sqlite = await openJournal(':memory:');
+      journals.push(sqlite);
+      const ids = ['Order-7', 'order-8', 'ORDER-9', 'invoice-1'];
+      for (const journal of [postgres, sqlite]) {
+        for (const [index, executionId] of ids.entries()) await journal.commit({ executionId, actionId: 'a' }, [createWrite()], null, index);
+      }
+      for (const text of ['order', 'ORDER-', 'Invoice']) {
+        const found = async (journal: Journal) => (await journal.listExecutions({ search: text, order: 'oldest' })).records.map((record) => record.executionId);
+        expect(await found(postgres), text).toEqual(await found(sqlite));
+      }
+      expect((await postgres.listExecutions({ search: 'order' })).total).toBe(3);
     });
   });
 

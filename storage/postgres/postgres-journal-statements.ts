@@ -11,9 +11,10 @@ type Values = unknown[];
 /** A named statement with its parameters. */
 const named = (name: string, text: string) => (values: Values): QueryConfig<Values> => ({ name: `ae_journal_${name}`, text, values });
 
+// ILIKE: SQLite's LIKE ignores ASCII case, so `list --search` finds the same executions on both backends.
 const LIST_FILTER = `
   WHERE ($1::text IS NULL OR execution_id = $1)
-    AND ($2::text IS NULL OR execution_id LIKE $2 ESCAPE '\\')
+    AND ($2::text IS NULL OR execution_id ILIKE $2 ESCAPE '\\')
     AND ($3::text[] IS NULL OR status = ANY ($3))
     AND ($4::text IS NULL OR definition_id = $4)`;
 
