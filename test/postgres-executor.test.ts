@@ -170,14 +170,16 @@ describeWithPostgres('executor on a Postgres journal (issue 10)', () => {
       const request = executeRequest('get_user', 'get-user', { userId }, {}, randomUUID());
       const running = worker.execute(request);
       running.catch(() => undefined);
-      await pause.paused; // attempt 1 got its 503; the worker now waits in backingOff, holding the lease
-      expect(api.hitsFor(route)).toHaveLength(1);
-
-      const other = await takeOver(worker, { executionId: request.executionId, actionId: request.action.id });
-      expect(await other.resume(request.executionId, request.action.id)).toMatchObject({ status: 'completed' });
-      expect(api.hitsFor(route)).toHaveLength(2);
-
-      pause.resume(); // the stale worker wakes up and tries to journal attempt 2's intent
+      let other: ActionExecutor;
+      try {
+        await pause.paused; // attempt 1 got its 503; the worker now waits in backingOff, holding the lease
+        expect(api.hitsFor(route)).toHaveLength(1);
+        other = await takeOver(worker, { executionId: request.executionId, actionId: request.action.id });
+        expect(await other.resume(request.executionId, request.action.id)).toMatchObject({ status: 'completed' });
+        expect(api.hitsFor(route)).toHaveLength(2);
+      } finally {
+        pause.resume(); // the stale worker wakes up and tries to journal attempt 2's intent (and never hangs the suite)
+      }
       const error: unknown = await running.then(() => undefined, (reason: unknown) => reason);
       expect(isActionError(error) && error.detail.code).toBe('LEASE_LOST');
       expect(api.hitsFor(route)).toHaveLength(2);
@@ -217,6 +219,7 @@ describeWithPostgres('executor on a Postgres journal (issue 10)', () => {
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    let blocker: pg.Client | undefined;
     try {
       const definitions = [definition(url)];
       const executor = await executorOn(definitions);
@@ -225,7 +228,7 @@ describeWithPostgres('executor on a Postgres journal (issue 10)', () => {
       running.catch(() => undefined);
       await eventually('the request to arrive', async () => (held ? true : undefined));
       // Lock the row, answer the request, and cut the connection whose commit then waits on the lock.
-      const blocker = new pg.Client({ connectionString: database.url });
+      blocker = new pg.Client({ connectionString: database.url });
       blocker.on('error', () => undefined);
       await blocker.connect();
       await blocker.query('BEGIN');
@@ -236,9 +239,8 @@ describeWithPostgres('executor on a Postgres journal (issue 10)', () => {
         return rows.rows[0]?.pid;
       });
       await admin.query('SELECT pg_terminate_backend($1)', [waiting]);
-      // Unlock before awaiting the run: on its way out it releases its lease, which needs the row.
-      await blocker.query('ROLLBACK');
-      await blocker.end();
+      await blocker.end(); // ends its transaction: the run, on its way out, releases its lease on that row
+      blocker = undefined;
       const error: unknown = await running.then(() => undefined, (reason: unknown) => reason);
       expect(isInfrastructureError(error)).toBe(true);
       expect((error as { code?: string }).code).toBe('POSTGRES_CONNECTION_LOST');
@@ -249,6 +251,7 @@ describeWithPostgres('executor on a Postgres journal (issue 10)', () => {
       expect(await fresh.resume(request.executionId, 'get_user')).toMatchObject({ status: 'completed', result: { status: 'success', output: { id: 'cut' } } });
       expect(hits).toBe(2); // a GET whose outcome was lost is safe to send again
     } finally {
+      await blocker?.end().catch(() => undefined);
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
     }
