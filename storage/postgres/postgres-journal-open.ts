@@ -1,10 +1,24 @@
 /**
- * What opening a Postgres journal in a schema of its own needs: a schema name that can be spliced
- * into SQL and a connection option, and the schema itself, created once even when several workers
- * open the journal at the same moment.
+ * What opening a Postgres journal needs besides its migrations: checked options, the journal's type
+ * parsers, and — for a journal in a schema of its own — a schema name that can be spliced into SQL
+ * and a connection option, and the schema itself, created once even when several workers open the
+ * journal at the same moment.
  */
+import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { JOURNAL_MIGRATIONS } from './postgres-journal-schema.ts';
+
+/** `pg` returns int8 (bigint, count(*)) as strings; every int8 here (outbox ids) fits a double. */
+export const JOURNAL_TYPES = new pg.TypeOverrides();
+JOURNAL_TYPES.setTypeParser(pg.types.builtins.INT8, 'text', Number);
+
+/** Returns an integer option within its range, or throws a RangeError naming the option. */
+export function checkOption(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`PostgreSQL journal option ${name} must be an integer from ${min} to ${max}; got ${String(value)}.`);
+  }
+  return value;
+}
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 

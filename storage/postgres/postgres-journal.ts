@@ -48,7 +48,7 @@ import { SQL } from './postgres-journal-statements.ts';
 import { decodeUnitResult, encodeUnit, type EncodedUnit, type UnitResult } from './postgres-journal-units.ts';
 import { recordFromRow, type PostgresExecutionRow } from './postgres-journal-rows.ts';
 import { LOCK_KEEPALIVE_OPTIONS, PostgresOwnerLock } from './postgres-owner-lock.ts';
-import { checkSchemaName, ensureSchema } from './postgres-journal-open.ts';
+import { JOURNAL_TYPES, checkOption, checkSchemaName, ensureSchema } from './postgres-journal-open.ts';
 
 /** Options of {@link openPostgresJournal}. */
 export interface PostgresJournalOptions {
@@ -73,23 +73,12 @@ interface QueuedUnit {
   decode: (result: UnitResult) => CommitResult;
 }
 
-/** `pg` returns int8 (bigint, count(*)) as strings; every int8 here (outbox ids) fits a double. */
-const JOURNAL_TYPES = new pg.TypeOverrides();
-JOURNAL_TYPES.setTypeParser(pg.types.builtins.INT8, 'text', Number);
-
 /**
  * SQLSTATE classes of failures that belong to one unit's data (a constraint it broke) rather than to
  * the database: when a batch fails with one of them, nothing of it was committed, and each unit is
  * retried on its own so the others still land.
  */
 const UNIT_FAILURE_CLASSES = new Set(['22', '23', 'P0']);
-
-function checkOption(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`PostgreSQL journal option ${name} must be an integer from ${min} to ${max}; got ${String(value)}.`);
-  }
-  return value;
-}
 
 /**
  * Connects to `options.url`, applies the journal's migrations (safe when several workers start at
