@@ -17,6 +17,20 @@ export const GOALS = {
   resumeSeconds: 5,
 } as const;
 
+/** What the Postgres side of the overhead workload showed, or why it did not run. */
+function postgresLines(report: BenchReport): string[] {
+  if (report.postgresSkipped !== undefined) return [`Postgres side skipped: ${report.postgresSkipped}.`, ''];
+  const rows = (report.overhead ?? []).filter((row) => row.postgres !== undefined);
+  if (rows.length === 0) return [];
+  return [
+    'Postgres side: the same actions journaled in PostgreSQL (one group commit = one round trip) with results in Postgres storage,',
+    `on PostgreSQL ${report.postgres?.serverVersion ?? 'unknown'} on this machine (127.0.0.1); durability is the server's synchronous_commit = ${report.postgres?.synchronousCommit ?? 'unknown'}.`,
+    '',
+    ...rows.map((row) => `- concurrency ${row.concurrency}: Postgres/SQLite throughput ${row.postgres!.vsSqlite.toFixed(2)}; ${n(row.postgres!.journalRoundTripsPerAction)} journal round trips per action.`),
+    '',
+  ];
+}
+
 /** Markdown for the bench section. `command` is what reproduces the run. */
 export function renderBenchReport(report: BenchReport, command: string): string {
   const { facts } = report;
@@ -46,8 +60,11 @@ export function renderBenchReport(report: BenchReport, command: string): string 
     for (const row of report.overhead) {
       lines.push(`| ${row.concurrency} | bare ky GET | ${row.bare.operations} | ${n(row.bare.perSecond)} | ${n(row.bare.p50Ms)} | ${n(row.bare.p99Ms)} | 0 |`);
       lines.push(`| ${row.concurrency} | durable executor | ${row.durable.operations} | ${n(row.durable.perSecond)} | ${n(row.durable.p50Ms)} | ${n(row.durable.p99Ms)} | ${n(row.journalTransactionsPerAction)} |`);
+      const pg = row.postgres;
+      if (pg) lines.push(`| ${row.concurrency} | durable executor, Postgres journal + storage | ${pg.durable.operations} | ${n(pg.durable.perSecond)} | ${n(pg.durable.p50Ms)} | ${n(pg.durable.p99Ms)} | ${n(pg.journalTransactionsPerAction)} |`);
     }
     lines.push('');
+    lines.push(...postgresLines(report));
     const at64 = report.overhead.find((row) => row.concurrency === 64);
     if (at64) {
       lines.push(`durable/bare throughput ratio: ${at64.ratio.toFixed(2)}`, '');

@@ -6,6 +6,7 @@
 import { machineFacts, type MachineFacts } from './bench-stats.ts';
 import { startBenchServer } from './bench-server.ts';
 import { runDurabilityOverhead, type OverheadRow } from './durability-overhead.ts';
+import { openBenchDatabase, type PostgresFacts } from './bench-postgres.ts';
 import { runLargeResponse, type LargeResponseResult } from './large-response.ts';
 import { runResumeBacklog, type ResumeResult } from './resume-backlog.ts';
 import { runThunderingHerd, type HerdSide } from './thundering-herd.ts';
@@ -59,6 +60,10 @@ export interface BenchReport {
   startedAt: string;
   totalSeconds: number;
   overhead?: OverheadRow[];
+  /** Why the overhead workload has no Postgres side, when it has none (no server answered). */
+  postgresSkipped?: string;
+  /** The server the Postgres side ran on. */
+  postgres?: PostgresFacts;
   large?: LargeResponseResult;
   resume?: ResumeResult;
   herd?: HerdSide[];
@@ -93,8 +98,18 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       });
     }
     if (selected.has('overhead')) {
+      const postgres = await openBenchDatabase();
+      if (postgres.available) report.postgres = postgres.facts;
+      else {
+        report.postgresSkipped = postgres.reason;
+        progress(`durability overhead: no Postgres side (${postgres.reason})`);
+      }
       progress(`durability overhead: ${sizes.overheadActions} actions per side and concurrency`);
-      report.overhead = await runDurabilityOverhead(server, { actions: sizes.overheadActions, rounds: sizes.overheadRounds });
+      try {
+        report.overhead = await runDurabilityOverhead(server, { actions: sizes.overheadActions, rounds: sizes.overheadRounds, ...(postgres.available ? { postgresUrl: postgres.database.url } : {}) });
+      } finally {
+        if (postgres.available) await postgres.database.drop();
+      }
     }
     if (selected.has('resume')) {
       progress(`resume: ${sizes.resumeExecutions} executions in backingOff`);

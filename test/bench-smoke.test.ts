@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBenchmarks, QUICK_SIZES } from '../bench/benchmarks.ts';
 import { renderBenchReport } from '../bench/bench-report.ts';
+import { inCi } from './support/service-guard.ts';
 
 const positive = (value: number): void => {
   expect(Number.isFinite(value)).toBe(true);
@@ -32,6 +33,18 @@ describe('bench --quick (smoke)', () => {
       // when concurrent actions share a group commit — never more.
       if (row.concurrency === 1) expect(row.journalTransactionsPerAction).toBe(3);
       else expect(row.journalTransactionsPerAction).toBeLessThanOrEqual(3);
+    }
+
+    // The Postgres side (issue 10) runs whenever a server answers, and always in CI.
+    if (inCi()) expect(report.postgresSkipped).toBeUndefined();
+    for (const row of report.postgresSkipped === undefined ? (report.overhead ?? []) : []) {
+      const pg = row.postgres;
+      expect(pg, `Postgres side at concurrency ${row.concurrency}`).toBeDefined();
+      expect(pg!.durable.operations).toBeGreaterThanOrEqual(row.concurrency);
+      positive(pg!.durable.perSecond);
+      positive(pg!.vsSqlite);
+      if (row.concurrency === 1) expect(pg!.journalTransactionsPerAction).toBe(3);
+      else expect(pg!.journalTransactionsPerAction).toBeLessThanOrEqual(3);
     }
 
     expect(report.large).toMatchObject({ bytes: QUICK_SIZES.largeBytes, durable: { status: 'completed', storedBytes: QUICK_SIZES.largeBytes } });
@@ -64,5 +77,7 @@ describe('bench --quick (smoke)', () => {
     expect(markdown).toMatch(/^durable\/bare throughput ratio: \d+\.\d\d$/m);
     expect(markdown).toContain('Reproduce: `npm run bench -- --quick`');
     expect(markdown).toContain('Quick mode');
+    if (report.postgresSkipped === undefined) expect(markdown).toMatch(/^\| 64 \| durable executor, Postgres journal \+ storage \| /m);
+    else expect(markdown).toContain(`Postgres side skipped: ${report.postgresSkipped}`);
   }, 120_000);
 });

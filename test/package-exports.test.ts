@@ -11,6 +11,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 /** Names each subpath has exported since it was published; a subpath may add, never drop. */
 const EXPECTED: Record<string, string[]> = {
   './executor': ['createActionExecutor', 'EXECUTOR_DEFAULTS'],
+  './open-action-executor': ['openActionExecutor'],
   './definition-registry': ['loadDefinitionsFromDir', 'createDefinitionRegistry'],
   './catalog-registry': ['loadCatalogFromDir'],
   './action-executor-jobs': ['executeActionJob', 'runActionExecuteJob'],
@@ -20,6 +21,7 @@ const EXPECTED: Record<string, string[]> = {
   './replay': ['replayRecording', 'runReplay'],
   './storage/local-storage-provider': ['createLocalStorageProvider'],
   './storage/postgres-storage-provider': ['openPostgresStorageProvider'],
+  './storage/postgres-journal': ['openPostgresJournal', 'PostgresJournal'],
 };
 
 describe('package exports', () => {

@@ -4,7 +4,7 @@
  * gets one line (`error: …`, `busy: …`, plus a suggestion when there is one) on stderr, a stack trace
  * only with --debug; under `--json` stdout also gets exactly one document, `{ "error": ErrorDetail }`.
  */
-import { errorDetail, isActionError } from '../failure/errors.ts';
+import { errorDetail, isActionError, isInfrastructureError } from '../failure/errors.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 import { UsageError } from './cli-input.ts';
 import type { CliIo } from './cli-io.ts';
@@ -33,6 +33,18 @@ export function describeCliError(error: unknown): CliErrorOutcome {
     return { exitCode: badInput ? EXIT.usage : EXIT.internal, label: 'error', detail };
   }
   const message = error instanceof Error ? error.message : String(error);
+  if (isInfrastructureError(error)) {
+    // The journal, storage or database failed; its message says where and what to do: no stack hint.
+    const code = (error as { code?: unknown }).code;
+    return {
+      exitCode: EXIT.internal,
+      label: 'error',
+      detail: errorDetail('state_inconsistent', message, {
+        code: typeof code === 'string' ? code : 'INFRASTRUCTURE_FAILURE',
+        retryable: true,
+      }),
+    };
+  }
   return {
     exitCode: EXIT.internal,
     label: 'internal error',

@@ -36,8 +36,8 @@ const flag = <const S extends FlagSpec>(spec: S): S => spec;
 export const FLAGS = {
   definitions: flag({ name: 'definitions', type: 'string', value: '<dir>', description: 'action definitions (*.json)', default: './definitions' }),
   catalog: flag({ name: 'catalog', type: 'string', value: '<dir>', description: 'API catalog entries (*.json)', default: './catalog when it exists' }),
-  db: flag({ name: 'db', type: 'string', value: '<file>', description: 'SQLite journal', default: DEFAULT_PATHS.db }),
-  storage: flag({ name: 'storage', type: 'string', value: '<dir>', description: 'local storage root', default: DEFAULT_PATHS.storage }),
+  db: flag({ name: 'db', type: 'string', value: '<file|url>', description: 'SQLite journal file, or postgres://USER:PASSWORD@HOST:PORT/DB', default: DEFAULT_PATHS.db }),
+  storage: flag({ name: 'storage', type: 'string', value: '<dir>', description: 'local storage root (with a postgres:// --db: that database unless given)', default: DEFAULT_PATHS.storage }),
   credentials: flag({ name: 'credentials', type: 'string', value: '<file>', description: 'JSON object of credential values (merged into the request; used by resume)' }),
   json: flag({ name: 'json', type: 'boolean', description: 'print one JSON document on stdout (errors too: {"error": ErrorDetail})' }),
   inspect: flag({ name: 'inspect', type: 'boolean', description: 'stream XState inspection events to the local viewer (`ui`, same --db)' }),

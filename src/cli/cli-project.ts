@@ -6,7 +6,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { createActionExecutor, type ActionExecutor, type ActionExecutorOptions } from '../execution/executor.ts';
+import type { ActionExecutor, ActionExecutorOptions } from '../execution/executor.ts';
+import { openActionExecutor } from '../execution/open-action-executor.ts';
+import { hasUrlScheme, isPostgresUrl } from '../../storage/open-journal.ts';
 import { DEFAULT_PATHS } from '../execution/executor-api.ts';
 import { createDefinitionRegistry, loadDefinitionsFromDir, type DefinitionRegistry } from '../definitions/definition-registry.ts';
 import { formatProblem, type LoadProblem } from '../definitions/load-problem.ts';
@@ -23,7 +25,8 @@ import { openCliInspector } from './inspector.ts';
 export type ProjectFlags = FlagValues<typeof STATE_FLAGS> & GlobalFlagValues;
 
 /** The journal file the flags name. */
-export const journalPath = (flags: ProjectFlags, io: CliIo): string => resolve(io.cwd, flags.db ?? DEFAULT_PATHS.db);
+/** The `--db` journal: a file path resolved against the working directory, or a URL passed on as written. */
+export const journalPath = (flags: ProjectFlags, io: CliIo): string => (flags.db !== undefined && hasUrlScheme(flags.db) ? flags.db : resolve(io.cwd, flags.db ?? DEFAULT_PATHS.db));
 
 export interface LoadedDefinitions {
   registry: DefinitionRegistry;
@@ -90,9 +93,11 @@ export async function openExecutor(
   for (const problem of [...problems, ...catalog.problems]) out.warn(`warning: ${formatProblem(problem)} (skipped)`);
   const credentials = await loadCredentials(flags, io);
   const dbPath = journalPath(flags, io);
+  const url = hasUrlScheme(dbPath);
+  // A postgres:// --db keeps results and bodies in that database too, unless --storage says otherwise.
   const options: ActionExecutorOptions = {
     db: dbPath,
-    storage: resolve(io.cwd, flags.storage ?? DEFAULT_PATHS.storage),
+    ...(isPostgresUrl(dbPath) && flags.storage === undefined ? {} : { storage: resolve(io.cwd, flags.storage ?? DEFAULT_PATHS.storage) }),
     definitions: registry,
     credentials,
     logger,
@@ -102,8 +107,8 @@ export async function openExecutor(
   const inspector =
     flags.inspect || flags['inspect-url'] ? await openCliInspector({ url: flags['inspect-url'], dbPath, warn: (line) => out.warn(line), secrets: Object.values(credentials) }) : undefined;
   if (inspector) options.inspect = inspector.inspect;
-  mkdirSync(dirname(dbPath), { recursive: true });
-  const executor = createActionExecutor(options);
+  if (!url) mkdirSync(dirname(dbPath), { recursive: true });
+  const executor = await openActionExecutor(options);
   if (!inspector) return executor;
   return {
     ...executor,

@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import { isActionError, type ActionError } from '../failure/errors.ts';
 import { createActionExecutor, type ActionExecutor } from '../execution/executor.ts';
+import { openActionExecutor } from '../execution/open-action-executor.ts';
+import { hasUrlScheme } from '../../storage/open-journal.ts';
 import { DEFAULT_PATHS } from '../execution/executor-api.ts';
 import { openSqliteJournal } from '../../storage/sqlite/sqlite-journal.ts';
 import type { CliIo } from './cli-io.ts';
@@ -20,8 +22,13 @@ export interface JournalReader {
 }
 
 /** The reader, or — when there is no journal file — the `JOURNAL_NOT_FOUND` error saying so. */
-export function openJournalReader(flags: ProjectFlags, io: CliIo): { reader: JournalReader } | { missing: ActionError } {
+export async function openJournalReader(flags: ProjectFlags, io: CliIo): Promise<{ reader: JournalReader } | { missing: ActionError }> {
   const path = journalPath(flags, io);
+  if (hasUrlScheme(path)) {
+    // A database journal: nothing to create on disk; its results live in the database too.
+    const executor = await openActionExecutor({ db: path, definitions: [] });
+    return { reader: { executor, path: executor.journal.location, close: () => executor.close() } };
+  }
   let journal;
   try {
     journal = openSqliteJournal(path, { readOnly: true });

@@ -22,6 +22,8 @@ import { createCatalogLookup } from '../catalog/catalog-integration.ts';
 import { createTokenCache } from '../auth/auth.ts';
 import { isTerminalStatus, type ExecutionKey, type ExecutionRecord, type Fence, type Journal, type JournalWrite } from '../../storage/journal.ts';
 import { openSqliteJournal } from '../../storage/sqlite/sqlite-journal.ts';
+import { hasUrlScheme, isPostgresUrl } from '../../storage/open-journal.ts';
+import { redactPostgresUrl } from '../../storage/postgres/postgres-url.ts';
 import { createLocalStorageProvider } from '../../storage/local-storage-provider.ts';
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import { storageIdFor } from './storage-ids.ts';
@@ -52,8 +54,19 @@ function summaryOf(record: ExecutionRecord): ExecutionSummary {
   };
 }
 
+/** A URL is no SQLite path, and a PostgreSQL journal is opened asynchronously (it connects and migrates): say how. */
+function postgresNeedsOpen(url: string) {
+  const what = isPostgresUrl(url) ? `the PostgreSQL journal ${redactPostgresUrl(url)}` : `${redactPostgresUrl(url)}, a URL and not a SQLite path`;
+  return actionError('validation_failed', `createActionExecutor cannot open ${what}: opening one connects to the server, which a synchronous call cannot wait for.`, {
+    code: 'ASYNC_OPEN_REQUIRED',
+    context: { db: redactPostgresUrl(url) },
+    suggestion: "Use `await openActionExecutor(options)` from 'action-executor/open-action-executor' for a postgres:// db, or pass an open Journal as db.",
+  });
+}
+
 /**
- * Creates an executor over a journal and a storage provider.
+ * Creates an executor over a journal and a storage provider. `db` is a SQLite path or an open
+ * Journal; for a `postgres://` URL use `openActionExecutor` (src/execution/open-action-executor.ts).
  *
  * @example
  * ```ts
@@ -75,7 +88,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   const limits = resolveRequestLimits(options.limits);
   const durability = options.durability ?? EXECUTOR_DEFAULTS.durability;
   const ownsJournal = typeof options.db !== 'object';
-  const journal: Journal = typeof options.db === 'object' ? options.db : openSqliteJournal(options.db ?? options.dbPath ?? EXECUTOR_DEFAULTS.db, { durability });
+  const dbPath = typeof options.db === 'object' ? undefined : (options.db ?? options.dbPath ?? EXECUTOR_DEFAULTS.db);
+  if (dbPath !== undefined && hasUrlScheme(dbPath)) throw postgresNeedsOpen(dbPath);
+  const journal: Journal = typeof options.db === 'object' ? options.db : openSqliteJournal(dbPath ?? EXECUTOR_DEFAULTS.db, { durability });
   const storage: StreamingStorageProvider =
     typeof options.storage === 'object' ? options.storage : createLocalStorageProvider(options.storage ?? options.storageDir ?? EXECUTOR_DEFAULTS.storage, { durability });
   const registry = Array.isArray(options.definitions) ? createDefinitionRegistry(options.definitions) : options.definitions;

@@ -11,7 +11,9 @@
  */
 import { schemaTask, wait } from '@trigger.dev/sdk';
 import { isActionError } from '../failure/errors.ts';
-import { createActionExecutor, type ActionExecutor } from '../execution/executor.ts';
+import type { ActionExecutor } from '../execution/executor.ts';
+import { openActionExecutor } from '../execution/open-action-executor.ts';
+import { isPostgresUrl } from '../../storage/open-journal.ts';
 import { loadDefinitionsFromDir } from '../definitions/definition-registry.ts';
 import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';
 import { createLogger } from '../support/logger.ts';
@@ -53,22 +55,33 @@ export async function runActionExecuteJob(payload: ActionExecuteRequest, deps: {
   }
 }
 
-let shared: ActionExecutor | undefined;
+let shared: Promise<ActionExecutor> | undefined;
 
-/** The executor of this worker process, configured from the environment (see docs/trigger-dev.md). */
-function executorFromEnvironment(): ActionExecutor {
+/**
+ * The executor of this worker process, configured from the environment (see docs/trigger-dev.md).
+ * `ACTION_EXECUTOR_DB=postgres://…` journals (and, unless ACTION_EXECUTOR_STORAGE is set, stores) in
+ * that database, so a retry on a fresh machine resumes where the last one stopped.
+ */
+function executorFromEnvironment(): Promise<ActionExecutor> {
   if (shared) return shared;
   const env = process.env;
   const definitionsDir = env['ACTION_EXECUTOR_DEFINITIONS'] ?? './definitions';
   const { registry } = loadDefinitionsFromDir(definitionsDir);
   const catalog = env['ACTION_EXECUTOR_CATALOG'] ? loadCatalogFromDir(env['ACTION_EXECUTOR_CATALOG']).catalog : undefined;
-  shared = createActionExecutor({
-    dbPath: env['ACTION_EXECUTOR_DB'] ?? './.action-executor/journal.db',
-    storageDir: env['ACTION_EXECUTOR_STORAGE'] ?? './.action-executor/storage',
+  const db = env['ACTION_EXECUTOR_DB'] ?? './.action-executor/journal.db';
+  const storage = env['ACTION_EXECUTOR_STORAGE'] ?? (isPostgresUrl(db) ? undefined : './.action-executor/storage');
+  const opening = openActionExecutor({
+    db,
+    ...(storage === undefined ? {} : { storage }),
     definitions: registry,
     ...(catalog ? { catalog } : {}),
     logger: createLogger(),
     clock: checkpointingClock((date) => wait.until({ date })),
+  });
+  // A failed open (database down) is retried by the next run instead of being cached.
+  shared = opening.catch((error: unknown) => {
+    shared = undefined;
+    throw error;
   });
   return shared;
 }
@@ -78,5 +91,5 @@ export const executeActionJob = schemaTask({
   schema: ActionExecuteRequestSchema,
   // The executor retries inside the run; platform retries are for infrastructure failures only.
   retry: { maxAttempts: 5, minTimeoutInMs: 1_000, maxTimeoutInMs: 30_000, factor: 2 },
-  run: async (payload) => runActionExecuteJob(payload, { executor: executorFromEnvironment() }),
+  run: async (payload) => runActionExecuteJob(payload, { executor: await executorFromEnvironment() }),
 });

@@ -77,7 +77,7 @@ export const listCommand = defineCommand({
     const statuses = parseStatuses(flags.status);
     const limit = parseLimit(flags.limit);
     const out = cliOutput(io);
-    const opened = openJournalReader(flags, io);
+    const opened = await openJournalReader(flags, io);
     if ('missing' in opened) {
       if (flags.json) out.json([]);
       else out.say(`no journal at ${journalPath(flags, io)}: nothing has been recorded there`);

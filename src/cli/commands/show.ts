@@ -11,6 +11,7 @@ import { cliOutput } from '../cli-output.ts';
 import { describeState, timelineLines } from '../cli-render.ts';
 import { journalPath } from '../cli-project.ts';
 import { openJournalReader } from '../journal-reader.ts';
+import { hasUrlScheme } from '../../../storage/open-journal.ts';
 import { EXIT } from '../exit-codes.ts';
 
 export const showCommand = defineCommand({
@@ -26,7 +27,7 @@ export const showCommand = defineCommand({
     const [executionId, actionId] = positionals;
     if (!executionId) throw new UsageError('show needs an execution id (and optionally an action id)', { code: 'MISSING_ARGUMENT' });
     const out = cliOutput(io);
-    const opened = openJournalReader(flags, io);
+    const opened = await openJournalReader(flags, io);
     const shown = `${executionId}${actionId ? ` / ${actionId}` : ''}`;
     if ('missing' in opened) {
       const { detail } = opened.missing;
@@ -37,7 +38,8 @@ export const showCommand = defineCommand({
       const { executions } = await executor.list({ search: executionId, limit: 1000 });
       const keys = executions.filter((e) => e.executionId === executionId && (!actionId || e.actionId === actionId)).reverse();
       if (keys.length === 0) {
-        throw new UsageError(`no execution ${shown} in ${flags.db ?? path}`, { code: 'UNKNOWN_EXECUTION', context: { executionId, ...(actionId ? { actionId } : {}) } });
+        // A database URL is named by the journal's own (password-redacted) location, never as typed.
+        throw new UsageError(`no execution ${shown} in ${flags.db !== undefined && !hasUrlScheme(flags.db) ? flags.db : path}`, { code: 'UNKNOWN_EXECUTION', context: { executionId, ...(actionId ? { actionId } : {}) } });
       }
       if (flags.json) {
         out.json(await Promise.all(keys.map((k) => executor.get(k.executionId, k.actionId))));
