@@ -1,0 +1,50 @@
+/**
+ * "The same shared database" of the fresh-machine tests: a journal every worker reaches, while each
+ * worker's local directory (storage) is its own and starts empty. The tests run over every factory in
+ * {@link SHARED_DATABASES}.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface SharedDatabase {
+  /** What `ACTION_EXECUTOR_DB` is set to on every worker. */
+  readonly db: string;
+  cleanup(): Promise<void>;
+}
+
+export interface SharedDatabaseFactory {
+  readonly label: string;
+  open(): Promise<SharedDatabase>;
+}
+
+/** A SQLite journal in a directory of its own, apart from every worker's local directory. */
+export const sqliteSharedDatabase: SharedDatabaseFactory = {
+  label: 'SQLite',
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'ae-shared-db-'));
+    return { db: join(dir, 'journal.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  },
+};
+
+/**
+ * A database of its own on the test PostgreSQL server (test/support/postgres.ts, imported only when
+ * used: its module probes the server).
+ */
+export const postgresSharedDatabase: SharedDatabaseFactory = {
+  label: 'PostgreSQL',
+  async open() {
+    const { freshDatabase } = await import('./postgres.ts');
+    const database = await freshDatabase('trigger_task');
+    return { db: database.url, cleanup: () => database.drop() };
+  },
+};
+
+/**
+ * The shared databases the Trigger.dev task's fresh-machine tests run on.
+ *
+ * POSTGRES GOES HERE: once the executor opens `postgres://` journals (issue 10, the Postgres journal:
+ * storage/open-journal.ts, and the refusal in src/trigger/task-worker.ts `checkDb` removed), add
+ * `postgresSharedDatabase` to this list and run its variant under `describeWithPostgres`.
+ */
+export const SHARED_DATABASES: readonly SharedDatabaseFactory[] = [sqliteSharedDatabase];
