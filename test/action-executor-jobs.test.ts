@@ -289,8 +289,8 @@ describe('run progress and results', () => {
 
 describe("the worker's configuration", () => {
   it('reads the environment, with an empty variable counted as unset', () => {
-    expect(workerEnvironment({})).toEqual({ definitionsDir: WORKER_DEFAULTS.definitions, catalogDir: WORKER_DEFAULTS.catalog, catalogRequired: false, db: WORKER_DEFAULTS.db, storage: WORKER_DEFAULTS.storage });
-    expect(workerEnvironment({ ACTION_EXECUTOR_DB: ' ', ACTION_EXECUTOR_CATALOG: '/srv/catalog' })).toMatchObject({ db: WORKER_DEFAULTS.db, catalogDir: '/srv/catalog', catalogRequired: true });
+    expect(workerEnvironment({})).toEqual({ definitionsDir: WORKER_DEFAULTS.definitions, catalogDir: WORKER_DEFAULTS.catalog, catalogRequired: false, db: WORKER_DEFAULTS.db });
+    expect(workerEnvironment({ ACTION_EXECUTOR_DB: ' ', ACTION_EXECUTOR_CATALOG: '/srv/catalog', ACTION_EXECUTOR_STORAGE: '/srv/storage' })).toMatchObject({ db: WORKER_DEFAULTS.db, catalogDir: '/srv/catalog', catalogRequired: true, storage: '/srv/storage' });
     expect(isPostgresUrl('postgresql://u@db:5432/x')).toBe(true);
     expect(isPostgresUrl('./postgres.db')).toBe(false);
   });

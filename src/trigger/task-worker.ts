@@ -109,7 +109,7 @@ export async function openTaskWorker(environment: WorkerEnvironment, options: Ta
   try {
     executor = await openExecutor({
       db: environment.db,
-      storage: environment.storage,
+      ...(environment.storage === undefined ? {} : { storage: environment.storage }),
       definitions: registry,
       ...(catalog ? { catalog } : {}),
       logger,

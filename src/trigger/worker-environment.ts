@@ -20,7 +20,6 @@ export const WORKER_DEFAULTS = {
   definitions: './definitions',
   catalog: './catalog',
   db: DEFAULT_PATHS.db,
-  storage: DEFAULT_PATHS.storage,
 } as const;
 
 /** A worker's configuration, read from its environment. */
@@ -33,8 +32,12 @@ export interface WorkerEnvironment {
   catalogRequired: boolean;
   /** The journal: a SQLite file path or a `postgres://` URL. @default './.action-executor/journal.db' */
   db: string;
-  /** Root of the local storage provider. @default './.action-executor/storage' */
-  storage: string;
+  /**
+   * Root of the local storage provider, when set. Unset, the executor chooses: local storage at
+   * './.action-executor/storage' beside a SQLite journal, the journal's database beside a Postgres one.
+   * @default unset
+   */
+  storage?: string;
 }
 
 /** A variable's value, with an empty string meaning unset (as an unset platform variable often is). */
@@ -46,12 +49,13 @@ function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
 /** Reads the worker's configuration from `env`. */
 export function workerEnvironment(env: NodeJS.ProcessEnv = process.env): WorkerEnvironment {
   const catalog = read(env, WORKER_VARIABLES.catalog);
+  const storage = read(env, WORKER_VARIABLES.storage);
   return {
     definitionsDir: read(env, WORKER_VARIABLES.definitions) ?? WORKER_DEFAULTS.definitions,
     catalogDir: catalog ?? WORKER_DEFAULTS.catalog,
     catalogRequired: catalog !== undefined,
     db: read(env, WORKER_VARIABLES.db) ?? WORKER_DEFAULTS.db,
-    storage: read(env, WORKER_VARIABLES.storage) ?? WORKER_DEFAULTS.storage,
+    ...(storage === undefined ? {} : { storage }),
   };
 }
 
