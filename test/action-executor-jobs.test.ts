@@ -16,7 +16,8 @@ import { platformWaitClock, PLATFORM_WAIT_THRESHOLD_MS } from '../src/trigger/pl
 import { CLIPPED_STRING_CHARS, metadataResultOf, type ActionProgress, type RunProgressSink } from '../src/trigger/run-progress.ts';
 import { createTransitionFeed } from '../src/trigger/transition-feed.ts';
 import { isPostgresUrl, workerEnvironment, WORKER_DEFAULTS } from '../src/trigger/worker-environment.ts';
-import { openTaskWorker } from '../src/trigger/task-worker.ts';
+import { openTaskWorker, OPENS_POSTGRES_JOURNALS } from '../src/trigger/task-worker.ts';
+import { silentLogger } from '../src/support/logger.ts';
 import { errorDetail, InfrastructureError, isActionError, isInfrastructureError } from '../src/failure/errors.ts';
 import { ActionExecutionStateSchema, type ActionExecutionState } from '../src/schemas/execution-state.ts';
 import type { TransitionInfo } from '../src/execution/executor-api.ts';
@@ -303,16 +304,26 @@ describe("the worker's configuration", () => {
     return { definitionsDir, dir: h.dir };
   }
 
-  it('a postgres:// journal is refused by this build with the password redacted, before anything is opened', async () => {
-    const { definitionsDir, dir } = workerDir();
-    let opened = false;
-    const failure = await failureOf(
-      openTaskWorker({ ...workerEnvironment({}), definitionsDir, db: 'postgres://app:s3cret-pw@db.internal:5432/actions', storage: join(dir, 's') }, { openExecutor: async () => ((opened = true), h!.executor) }),
-    );
+  it.skipIf(OPENS_POSTGRES_JOURNALS)('a postgres:// journal is refused by the default opener of this build with the password redacted; an opener that takes it gets the URL', async () => {
+    const { definitionsDir } = workerDir();
+    const url = 'postgres://app:s3cret-pw@db.internal:5432/actions';
+    const failure = await failureOf(openTaskWorker({ ...workerEnvironment({}), definitionsDir, db: url }));
     expect(failure.detail.code).toBe('WORKER_CONFIGURATION_INVALID');
     expect(failure.message).toContain('postgres://app:[REDACTED]@db.internal:5432/actions');
     expect(JSON.stringify(failure.detail)).not.toContain('s3cret-pw');
-    expect(opened).toBe(false);
+    const given: unknown[] = [];
+    const worker = await openTaskWorker({ ...workerEnvironment({}), definitionsDir, db: url }, { openExecutor: async (options) => (given.push(options.db), h!.executor) });
+    expect(given).toEqual([url]);
+    expect(worker.executor).toBe(h!.executor);
+  });
+
+  it.runIf(OPENS_POSTGRES_JOURNALS)('an unreachable postgres:// journal fails the run as infrastructure (the platform retries), with the password redacted', async () => {
+    const { definitionsDir } = workerDir();
+    const error = await thrown(openTaskWorker({ ...workerEnvironment({}), definitionsDir, db: 'postgres://app:s3cret-pw@127.0.0.1:1/actions' }, { logger: silentLogger() }));
+    expect(isInfrastructureError(error)).toBe(true);
+    expect(error).not.toBeInstanceOf(AbortTaskRunError);
+    expect((error as Error).message).toContain('127.0.0.1');
+    expect(JSON.stringify(error) + String((error as Error).message)).not.toContain('s3cret-pw');
   });
 
   it('a journal URL of another scheme is refused, naming the variable', async () => {

@@ -11,8 +11,11 @@ import { join } from 'node:path';
 import { ActionExecutionStateSchema, type ActionExecutionState } from '../src/schemas/execution-state.ts';
 import type { ActionDefinition } from '../src/schemas/action-definition.ts';
 import type { ActionProgress } from '../src/trigger/run-progress.ts';
-import { createActionExecutor } from '../src/execution/executor.ts';
 import { runActionExecuteJob } from '../src/trigger/action-executor-jobs.ts';
+import { ActionRunFailure } from '../src/trigger/action-run-failure.ts';
+import { openTaskWorker } from '../src/trigger/task-worker.ts';
+import { workerEnvironment } from '../src/trigger/worker-environment.ts';
+import { silentLogger } from '../src/support/logger.ts';
 import type * as TaskWorkerModule from '../src/trigger/task-worker.ts';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { definition, executeRequest } from './support/executor-harness.ts';
@@ -287,7 +290,7 @@ describe("action-execute and the run's signal (cancel, maxDuration)", () => {
 });
 
 for (const shared of SHARED_DATABASES) {
-  describe(`a platform retry on a fresh machine, sharing the database (${shared.label})`, () => {
+  shared.describe(`a platform retry on a fresh machine, sharing the database (${shared.label})`, () => {
     it('resumes an unkeyed POST whose response was recorded, on a new worker with an empty local directory, without sending it again', async () => {
       const database = await shared.open();
       cleanups.push(() => database.cleanup());
@@ -321,9 +324,12 @@ for (const shared of SHARED_DATABASES) {
       api.script('POST /orders', [{ status: 201, body: { id: 'order_1' } }]);
       // Machine A sends the POST, then loses its journal before the response is recorded (its process died).
       const hostA = machine('a', [unkeyedPost(api.url)]);
-      const executorA = createActionExecutor({ db: database.db, storage: hostA.storage, definitions: [unkeyedPost(api.url)] });
-      api.onRequest = () => void executorA.journal.close();
-      await expect(runActionExecuteJob(createOrder, { executor: executorA })).rejects.toThrow(/closed/);
+      const workerA = await openTaskWorker({ ...workerEnvironment({}), definitionsDir: hostA.definitions, db: database.db, storage: hostA.storage }, { logger: silentLogger() });
+      cleanups.push(() => workerA.close());
+      api.onRequest = () => void workerA.executor.journal.close();
+      const died = await runActionExecuteJob(createOrder, { executor: workerA.executor }).then(() => undefined, (error: unknown) => error);
+      expect(died).toBeInstanceOf(Error);
+      expect(died).not.toBeInstanceOf(ActionRunFailure);
       delete api.onRequest;
       expect(api.hitsFor('POST /orders')).toHaveLength(1);
 
@@ -335,7 +341,6 @@ for (const shared of SHARED_DATABASES) {
       expect('message' in result.error && result.error.message).toMatch(/^state_inconsistent \(OUTCOME_UNKNOWN\): POST .*\/orders: the process stopped after sending this request/);
       expect(resultIn(metadata)).toMatchObject({ status: 'failed', result: { error: { code: 'OUTCOME_UNKNOWN' } } });
       expect(api.hitsFor('POST /orders')).toHaveLength(1);
-      await executorA.close();
     });
   });
 }

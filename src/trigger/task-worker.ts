@@ -39,8 +39,8 @@ export interface TaskWorkerOptions {
   /** @default createLogger() (pino on stderr, which the platform captures) */
   logger?: Logger;
   /**
-   * Opens the executor. The seam for the Postgres journal: once the executor opens `postgres://`
-   * URLs itself, the default passes them through. @default createActionExecutor
+   * Opens the executor; one given here is trusted with `postgres://` URLs.
+   * @default createActionExecutor (SQLite paths only, see OPENS_POSTGRES_JOURNALS)
    */
   openExecutor?: (options: ActionExecutorOptions) => Promise<ActionExecutor>;
 }
@@ -63,11 +63,17 @@ function loadFailure(what: string, variable: string, dir: string, problems: read
   return configurationFailure(`The worker could not load its ${what} from ${dir} (${variable}): ${count}:\n${problemList(problems)}`, { variable, dir, problems: String(problems.length) }, `Fix the files (\`action-executor validate\` checks them), make sure trigger.config.ts ships them (additionalFiles), and deploy again.`);
 }
 
+/**
+ * Whether this build's default executor opens `postgres://` journals. The integration point for the
+ * Postgres journal (issue 10): set it to true, and make the default `openExecutor` below
+ * `openActionExecutor` (src/execution/open-action-executor.ts), once that exists.
+ */
+export const OPENS_POSTGRES_JOURNALS = false;
+
 /** Checks the journal setting before anything opens it: a URL is never mistaken for a file name. */
-function checkDb(db: string): void {
+function checkDb(db: string, customOpener: boolean): void {
   if (isPostgresUrl(db)) {
-    // The integration point for the Postgres journal (issue 10): remove this refusal once
-    // createActionExecutor (or the openExecutor passed in) opens postgres:// URLs.
+    if (OPENS_POSTGRES_JOURNALS || customOpener) return;
     throw configurationFailure(
       `${WORKER_VARIABLES.db} names a PostgreSQL database (${redactPostgresUrl(db)}), but this executor build opens SQLite journals only.`,
       { variable: WORKER_VARIABLES.db, db: redactPostgresUrl(db) },
@@ -100,7 +106,7 @@ export async function openTaskWorker(environment: WorkerEnvironment, options: Ta
     if (loaded.problems.length > 0) throw loadFailure('API catalog entries', WORKER_VARIABLES.catalog, environment.catalogDir, loaded.problems);
     catalog = loaded.catalog;
   }
-  checkDb(environment.db);
+  checkDb(environment.db, options.openExecutor !== undefined);
 
   const transitions = createTransitionFeed();
   const logger = options.logger ?? createLogger();

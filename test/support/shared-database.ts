@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe } from 'vitest';
+import { describeWithPostgres, freshDatabase } from './postgres.ts';
 
 export interface SharedDatabase {
   /** What `ACTION_EXECUTOR_DB` is set to on every worker. */
@@ -15,26 +17,26 @@ export interface SharedDatabase {
 
 export interface SharedDatabaseFactory {
   readonly label: string;
+  /** `describe`, or one that skips (or fails under CI) when the database server is absent. */
+  describe(title: string, body: () => void): void;
   open(): Promise<SharedDatabase>;
 }
 
 /** A SQLite journal in a directory of its own, apart from every worker's local directory. */
 export const sqliteSharedDatabase: SharedDatabaseFactory = {
   label: 'SQLite',
+  describe: (title, body) => describe(title, body),
   async open() {
     const dir = mkdtempSync(join(tmpdir(), 'ae-shared-db-'));
     return { db: join(dir, 'journal.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
   },
 };
 
-/**
- * A database of its own on the test PostgreSQL server (test/support/postgres.ts, imported only when
- * used: its module probes the server).
- */
+/** A database of its own on the test PostgreSQL server (test/support/postgres.ts). */
 export const postgresSharedDatabase: SharedDatabaseFactory = {
   label: 'PostgreSQL',
+  describe: (title, body) => describeWithPostgres(title, body),
   async open() {
-    const { freshDatabase } = await import('./postgres.ts');
     const database = await freshDatabase('trigger_task');
     return { db: database.url, cleanup: () => database.drop() };
   },
@@ -43,8 +45,8 @@ export const postgresSharedDatabase: SharedDatabaseFactory = {
 /**
  * The shared databases the Trigger.dev task's fresh-machine tests run on.
  *
- * POSTGRES GOES HERE: once the executor opens `postgres://` journals (issue 10, the Postgres journal:
- * storage/open-journal.ts, and the refusal in src/trigger/task-worker.ts `checkDb` removed), add
- * `postgresSharedDatabase` to this list and run its variant under `describeWithPostgres`.
+ * POSTGRES GOES HERE: once the worker opens `postgres://` journals (issue 10, the Postgres journal:
+ * `OPENS_POSTGRES_JOURNALS` and the default opener in src/trigger/task-worker.ts), add
+ * `postgresSharedDatabase` to this list.
  */
 export const SHARED_DATABASES: readonly SharedDatabaseFactory[] = [sqliteSharedDatabase];
