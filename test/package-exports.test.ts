@@ -15,6 +15,7 @@ const EXPECTED: Record<string, string[]> = {
   './definition-registry': ['loadDefinitionsFromDir', 'createDefinitionRegistry'],
   './catalog-registry': ['loadCatalogFromDir'],
   './action-executor-jobs': ['executeActionJob', 'runActionExecuteJob'],
+  './trigger-action-execution': ['triggerActionExecution', 'actionExecutionIdempotencyKey'],
   './clock': ['systemClock', 'createManualClock'],
   './errors': ['ActionError', 'isActionError', 'InfrastructureError', 'isInfrastructureError'],
   './machine': ['actionExecutionMachine', 'MACHINE_VERSION'],
