@@ -6,13 +6,15 @@
 import { machineFacts, type MachineFacts } from './bench-stats.ts';
 import { startBenchServer } from './bench-server.ts';
 import { runDurabilityOverhead, type OverheadRow } from './durability-overhead.ts';
+import { openBenchDatabase, type PostgresFacts } from './bench-postgres.ts';
 import { runLargeResponse, type LargeResponseResult } from './large-response.ts';
 import { runResumeBacklog, type ResumeResult } from './resume-backlog.ts';
 import { runThunderingHerd, type HerdSide } from './thundering-herd.ts';
 import { runPlanOverhead, type PlanOverheadResult } from './plan-overhead.ts';
+import { DEFAULT_BASELINE, runComparison, type CompareReport } from './compare.ts';
 
 /** The workloads, by the name `--only` takes. */
-export const WORKLOADS = ['overhead', 'large', 'resume', 'herd', 'plan'] as const;
+export const WORKLOADS = ['compare', 'overhead', 'large', 'resume', 'herd', 'plan'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -22,6 +24,8 @@ export interface BenchOptions {
   seed?: number;
   /** Progress lines (to stderr in the CLI). */
   progress?: (line: string) => void;
+  /** Git ref of the "before" side of the comparison; null: none. @default DEFAULT_BASELINE (full), null (quick) */
+  baseline?: string | null;
 }
 
 /** Sizes of each workload, full and quick. */
@@ -61,10 +65,15 @@ export interface BenchReport {
   startedAt: string;
   totalSeconds: number;
   overhead?: OverheadRow[];
+  /** Why the overhead workload has no Postgres side, when it has none (no server answered). */
+  postgresSkipped?: string;
+  /** The server the Postgres side ran on. */
+  postgres?: PostgresFacts;
   large?: LargeResponseResult;
   resume?: ResumeResult;
   herd?: HerdSide[];
   plan?: PlanOverheadResult;
+  compare?: CompareReport;
 }
 
 /** Runs the selected workloads (all by default) in a fixed order. */
@@ -82,9 +91,31 @@ export async function runBenchmarks(options: BenchOptions): Promise<BenchReport>
       progress(`large response: ${sizes.largeBytes} bytes`);
       report.large = await runLargeResponse(server, sizes.largeBytes);
     }
+    if (selected.has('compare')) {
+      progress(`side by side: ${sizes.overheadActions} actions per side and concurrency, resume of ${sizes.resumeExecutions}`);
+      report.compare = await runComparison(server, {
+        actions: sizes.overheadActions,
+        rounds: sizes.overheadRounds,
+        concurrencies: [1, 64],
+        resumeExecutions: sizes.resumeExecutions,
+        fsyncActions: options.quick ? 30 : 300,
+        baseline: options.baseline === undefined ? (options.quick ? null : DEFAULT_BASELINE) : options.baseline,
+        progress,
+      });
+    }
     if (selected.has('overhead')) {
+      const postgres = await openBenchDatabase();
+      if (postgres.available) report.postgres = postgres.facts;
+      else {
+        report.postgresSkipped = postgres.reason;
+        progress(`durability overhead: no Postgres side (${postgres.reason})`);
+      }
       progress(`durability overhead: ${sizes.overheadActions} actions per side and concurrency`);
-      report.overhead = await runDurabilityOverhead(server, { actions: sizes.overheadActions, rounds: sizes.overheadRounds });
+      try {
+        report.overhead = await runDurabilityOverhead(server, { actions: sizes.overheadActions, rounds: sizes.overheadRounds, ...(postgres.available ? { postgresUrl: postgres.database.url } : {}) });
+      } finally {
+        if (postgres.available) await postgres.database.drop();
+      }
     }
     if (selected.has('resume')) {
       progress(`resume: ${sizes.resumeExecutions} executions in backingOff`);

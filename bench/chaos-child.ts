@@ -5,7 +5,7 @@
  * the executor is open and `done` when nothing is left, then exits 0.
  *
  * Environment: CHAOS_DB, CHAOS_STORAGE, CHAOS_DEFINITIONS (JSON array), CHAOS_REQUESTS (path of a JSON
- * array of requests), CHAOS_CONCURRENCY, CHAOS_SEED (jitter seed of this life).
+ * array of requests), CHAOS_CONCURRENCY, CHAOS_SEED (jitter seed of this life), CHAOS_DURABILITY.
  */
 import { readFileSync } from 'node:fs';
 import { createActionExecutor } from '../src/execution/executor.ts';
@@ -21,6 +21,7 @@ const executor = createActionExecutor({
   storageDir: env['CHAOS_STORAGE']!,
   definitions: JSON.parse(env['CHAOS_DEFINITIONS']!),
   random: mulberry32(Number(env['CHAOS_SEED'] ?? '1')),
+  durability: env['CHAOS_DURABILITY'] === 'machine' ? 'machine' : 'process',
 });
 process.stdout.write('ready\n');
 

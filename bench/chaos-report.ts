@@ -21,7 +21,7 @@ export function chaosVerdict(report: ChaosReport): { ok: boolean; problems: stri
 export function renderChaosReport(report: ChaosReport, facts: MachineFacts, command: string): string {
   const verdict = chaosVerdict(report);
   return [
-    '## Chaos soak (`npm run chaos`)',
+    `## Chaos soak (\`npm run chaos\`)${report.durability === 'machine' ? ', durability `machine`' : ''}`,
     '',
     `Reproduce: \`${command}\` (seed ${report.seed}: the workload and each kill's trigger — after the n-th request of a process's life, plus 0–30 ms — follow from it; the exact instants depend on the machine's pace).`,
     '',
@@ -31,6 +31,7 @@ export function renderChaosReport(report: ChaosReport, facts: MachineFacts, comm
     'against a local API that honours Idempotency-Key and counts effects; some answers are slow (0–60 ms) and 40 % of GETs',
     'and keyed POSTs first answer 503. The executor runs in a child process SIGKILLed at random moments and restarted;',
     'each new process resumes with `resumeAll()` and submits what was never submitted, until every execution is terminal.',
+    `Durability mode: \`${report.durability}\` (${report.durability === 'machine' ? 'SQLite synchronous=FULL, files and directories fsynced' : 'SQLite synchronous=NORMAL, atomic renames, no fsync on the hot path'}).`,
     '',
     '| figure | value | must be |',
     '|---|---:|---|',

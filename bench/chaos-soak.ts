@@ -34,11 +34,14 @@ export interface ChaosOptions {
   seed: number;
   /** Executions a child drives at once. @default 8 */
   concurrency?: number;
+  /** The executor's durability mode in every life. @default 'process' */
+  durability?: 'process' | 'machine';
   progress?: (line: string) => void;
 }
 
 export interface ChaosReport {
   executions: number;
+  durability: 'process' | 'machine';
   byKind: Record<ChaosKind, number>;
   kills: number;
   /** Child processes started (kills + lives that ended on their own). */
@@ -174,6 +177,7 @@ export async function runChaosSoak(options: ChaosOptions): Promise<ChaosReport> 
           CHAOS_DEFINITIONS: JSON.stringify(definitions),
           CHAOS_REQUESTS: requestsFile,
           CHAOS_CONCURRENCY: String(options.concurrency ?? 8),
+          CHAOS_DURABILITY: options.durability ?? 'process',
           CHAOS_SEED: String(options.seed * 1000 + lives),
         },
         trigger,
@@ -185,10 +189,11 @@ export async function runChaosSoak(options: ChaosOptions): Promise<ChaosReport> 
     }
 
     // The verdict: a fresh executor over the same files reads every execution.
-    const reader = createActionExecutor({ dbPath, storageDir, definitions });
+    const reader = createActionExecutor({ dbPath, storageDir, definitions, durability: options.durability ?? 'process' });
     try {
       const report: ChaosReport = {
         executions: planned.length,
+        durability: options.durability ?? 'process',
         byKind: { get: 0, post_keyed: 0, post_unkeyed: 0 },
         kills,
         lives,

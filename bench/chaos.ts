@@ -11,7 +11,7 @@ import { runChaosSoak } from './chaos-soak.ts';
 import { chaosVerdict, renderChaosReport } from './chaos-report.ts';
 import { writeDocSection } from './doc-sections.ts';
 
-const USAGE = 'usage: npm run chaos -- [--executions 1000] [--kills 50] [--seed 7] [--concurrency 8] [--out docs/benchmarks.md]';
+const USAGE = 'usage: npm run chaos -- [--executions 1000] [--kills 50] [--seed 7] [--concurrency 8] [--durability process|machine] [--out docs/benchmarks.md]';
 
 function integer(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -26,7 +26,7 @@ function integer(name: string, value: string | undefined, fallback: number): num
 let values: Record<string, string | undefined>;
 try {
   values = parseArgs({
-    options: { executions: { type: 'string' }, kills: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, out: { type: 'string' } },
+    options: { executions: { type: 'string' }, kills: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, durability: { type: 'string' }, out: { type: 'string' } },
     strict: true,
   }).values;
 } catch (error) {
@@ -34,7 +34,14 @@ try {
   process.exit(2);
 }
 
+function durabilityOf(value: string | undefined): 'process' | 'machine' {
+  if (value === undefined || value === 'process' || value === 'machine') return value ?? 'process';
+  process.stderr.write(`--durability must be process or machine, got "${value}"\n${USAGE}\n`);
+  process.exit(2);
+}
+const durability = durabilityOf(values['durability']);
 const options = {
+  durability,
   executions: integer('executions', values['executions'], 1000),
   kills: integer('kills', values['kills'], 50),
   seed: integer('seed', values['seed'], 7),
@@ -46,7 +53,7 @@ const command = ['npm run chaos', ...(process.argv.length > 2 ? ['--', ...proces
 const markdown = renderChaosReport(report, facts, command);
 process.stdout.write(`${markdown}\n`);
 const out = values['out'] ?? 'docs/benchmarks.md';
-writeDocSection(resolve(out), 'chaos', markdown);
+writeDocSection(resolve(out), durability === 'process' ? 'chaos' : 'chaos-machine', markdown);
 process.stderr.write(`chaos: wrote ${out}\n`);
 const verdict = chaosVerdict(report);
 if (!verdict.ok) {

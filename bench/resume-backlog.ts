@@ -85,7 +85,7 @@ async function replicate(journal: Journal, template: ExecutionKey, count: number
 }
 
 /** Builds the backlog, then times `resumeAll`. Every execution must complete, or the run throws. */
-export async function runResumeBacklog(server: BenchServer, options: { executions: number; concurrency?: number }): Promise<ResumeResult> {
+export async function runResumeBacklog(server: BenchServer, options: { executions: number; concurrency?: number; durability?: 'process' | 'machine' }): Promise<ResumeResult> {
   // Passed explicitly (32 is also resumeAll's default), so the report states what was measured.
   const concurrency = options.concurrency ?? 32;
   const def = definition(server.url, {
@@ -95,7 +95,7 @@ export async function runResumeBacklog(server: BenchServer, options: { execution
   });
   // An hour ago, and frozen: the template's backoff deadline is long past in real time.
   const clock = createManualClock(Date.now() - 3_600_000);
-  const bench = createBenchExecutor([def], { clock });
+  const bench = createBenchExecutor([def], { clock, durability: options.durability ?? 'process' });
   try {
     server.flaky = true;
     const template = { executionId: randomUUID(), actionId: 'get_user' };

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only overhead,large,resume,herd,plan] [-- --out FILE] [-- --seed N]`
+ * `npm run bench [-- --quick] [-- --only compare,overhead,large,resume,herd,plan] [-- --baseline REF|none] [-- --out FILE] [-- --seed N]`
  *
  * Runs the issue 6 benchmarks side by side in this one process and writes the bench section of
  * docs/benchmarks.md. `--quick` runs shrunken workloads and prints the section without writing the
@@ -11,7 +11,7 @@ import { runBenchmarks, WORKLOADS, type Workload } from './benchmarks.ts';
 import { renderBenchReport } from './bench-report.ts';
 import { writeDocSection } from './doc-sections.ts';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${WORKLOADS.join(',')}] [--out FILE] [--seed N]`;
+const USAGE = `usage: npm run bench -- [--quick] [--only ${WORKLOADS.join(',')}] [--baseline REF|none] [--out FILE] [--seed N]`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -26,6 +26,7 @@ const { values } = (() => {
         only: { type: 'string' },
         out: { type: 'string' },
         seed: { type: 'string' },
+        baseline: { type: 'string' },
       },
       strict: true,
     });
@@ -46,6 +47,7 @@ const report = await runBenchmarks({
   quick: values.quick,
   ...(only ? { only: only as Workload[] } : {}),
   seed,
+  ...(values.baseline === undefined ? {} : { baseline: values.baseline === 'none' ? null : values.baseline }),
   progress: (line) => process.stderr.write(`bench: ${line}\n`),
 });
 const markdown = renderBenchReport(report, command);

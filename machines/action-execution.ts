@@ -72,10 +72,6 @@ export function effectOf(stateValue: string, context: ExecutionContext): Effect 
   return make ? make(context) : null;
 }
 
-/** The states a journal row can name as final. */
-export const TERMINAL_STATES = ['completed', 'failed', 'skipped'] as const;
-export type TerminalState = (typeof TERMINAL_STATES)[number];
-
 export const actionExecutionMachine = setup({
   types: {
     context: {} as ExecutionContext,

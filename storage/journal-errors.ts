@@ -18,12 +18,37 @@ export function leaseLostError(location: string, key: ExecutionKey, fence: Fence
   });
 }
 
-/** A write or lease for an execution the journal does not hold. */
-export function notFoundError(location: string, operation: string, key: ExecutionKey): never {
-  throw actionError('state_inconsistent', `${operation}: execution ${key.executionId} / action ${key.actionId} is not in the journal ${location}.`, {
+/** The error of a write or lease for an execution the journal does not hold. */
+export function executionNotFoundError(location: string, operation: string, key: ExecutionKey): ActionError {
+  return actionError('state_inconsistent', `${operation}: execution ${key.executionId} / action ${key.actionId} is not in the journal ${location}.`, {
     code: 'EXECUTION_NOT_FOUND',
     context: { file: location, executionId: key.executionId, actionId: key.actionId, operation },
     suggestion: 'Create the execution (a create write) before recording anything for it, and check that every process uses the same journal.',
+  });
+}
+
+/** Throws {@link executionNotFoundError}. */
+export function notFoundError(location: string, operation: string, key: ExecutionKey): never {
+  throw executionNotFoundError(location, operation, key);
+}
+
+/** A beginAttempt for an attempt whose outcome is already recorded: starting it again could send twice. */
+export function attemptAlreadyFinishedError(key: ExecutionKey, attempt: number, state: string): ActionError {
+  const { executionId, actionId } = key;
+  return actionError('state_inconsistent', `Attempt ${attempt} of execution ${executionId} / action ${actionId} already finished (${state}); refusing to start it again, which would send a request whose outcome is already recorded.`, {
+    code: 'ATTEMPT_ALREADY_FINISHED',
+    context: { executionId, actionId, attempt: String(attempt), state },
+    suggestion: 'Feed the recorded outcome (getAttempt) to the machine instead, or begin attempt number attemptCount + 1.',
+  });
+}
+
+/** A finishAttempt for an attempt whose intent was never journaled (the write-ahead rule was broken). */
+export function attemptNotStartedError(key: ExecutionKey, attempt: number): ActionError {
+  const { executionId, actionId } = key;
+  return actionError('state_inconsistent', `Cannot record the outcome of attempt ${attempt} of execution ${executionId} / action ${actionId}: it was never begun, so its request intent is not in the journal.`, {
+    code: 'ATTEMPT_NOT_STARTED',
+    context: { executionId, actionId, attempt: String(attempt) },
+    suggestion: 'Commit a beginAttempt write before sending the request (write-ahead rule, DESIGN §6).',
   });
 }
 

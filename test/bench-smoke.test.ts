@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBenchmarks, QUICK_SIZES } from '../bench/benchmarks.ts';
 import { renderBenchReport } from '../bench/bench-report.ts';
+import { inCi } from './support/service-guard.ts';
 
 const positive = (value: number): void => {
   expect(Number.isFinite(value)).toBe(true);
@@ -34,6 +35,18 @@ describe('bench --quick (smoke)', () => {
       else expect(row.journalTransactionsPerAction).toBeLessThanOrEqual(3);
     }
 
+    // The Postgres side (issue 10) runs whenever a server answers, and always in CI.
+    if (inCi()) expect(report.postgresSkipped).toBeUndefined();
+    for (const row of report.postgresSkipped === undefined ? (report.overhead ?? []) : []) {
+      const pg = row.postgres;
+      expect(pg, `Postgres side at concurrency ${row.concurrency}`).toBeDefined();
+      expect(pg!.durable.operations).toBeGreaterThanOrEqual(row.concurrency);
+      positive(pg!.durable.perSecond);
+      positive(pg!.vsSqlite);
+      if (row.concurrency === 1) expect(pg!.journalTransactionsPerAction).toBe(3);
+      else expect(pg!.journalTransactionsPerAction).toBeLessThanOrEqual(3);
+    }
+
     expect(report.large).toMatchObject({ bytes: QUICK_SIZES.largeBytes, durable: { status: 'completed', storedBytes: QUICK_SIZES.largeBytes } });
     positive(report.large!.durable.megabytesPerSecond);
     expect(report.large!.durable.peakRssGrowthMiB).toBeGreaterThanOrEqual(0);
@@ -55,10 +68,25 @@ describe('bench --quick (smoke)', () => {
     // The plan adds its own commits (one decision per batch of endings), never fewer than direct.
     expect(report.plan!.planCommitsPerAction).toBeGreaterThan(report.plan!.directCommitsPerAction);
 
+    // Side by side (quick: no "before" worktree): both durability modes, three commits per action
+    // alone, no fsync on the hot path in process mode, fsynced files and WAL in machine mode.
+    const compare = report.compare!;
+    expect(compare.sides.map((s) => s.side.label)).toEqual(['bare ky GET', 'after, durability process', 'after, durability machine']);
+    for (const side of compare.sides.filter((s) => s.side.kind === 'durable')) {
+      expect(side.byConcurrency.find((r) => r.concurrency === 1)?.commitsPerAction).toBe(3);
+      expect(side.resume).toMatchObject({ executions: QUICK_SIZES.resumeExecutions, completed: QUICK_SIZES.resumeExecutions });
+      if (compare.strace) {
+        if (side.side.durability === 'process') expect(side.fsyncsPerAction).toBeLessThan(0.5);
+        else expect(side.fsyncsPerAction).toBeGreaterThanOrEqual(2);
+      }
+    }
+
     const markdown = renderBenchReport(report, 'npm run bench -- --quick');
     expect(markdown).toMatch(/^durable\/bare throughput ratio: \d+\.\d\d$/m);
     expect(markdown).toContain('Reproduce: `npm run bench -- --quick`');
     expect(markdown).toContain('Quick mode');
     expect(markdown).toMatch(/^plan overhead: -?\d+\.\d % wall time, -?\d+\.\d % CPU time$/m);
-  }, 60_000);
+    if (report.postgresSkipped === undefined) expect(markdown).toMatch(/^\| 64 \| durable executor, Postgres journal \+ storage \| /m);
+    else expect(markdown).toContain(`Postgres side skipped: ${report.postgresSkipped}`);
+  }, 120_000);
 });

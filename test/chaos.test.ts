@@ -9,8 +9,8 @@ import { runChaosSoak } from '../bench/chaos-soak.ts';
 import { chaosVerdict } from '../bench/chaos-report.ts';
 
 describe('chaos soak (short)', () => {
-  it('60 executions, 5 random SIGKILLs: none lost, no duplicate effect, every state valid, integrity ok', async () => {
-    const report = await runChaosSoak({ executions: 60, kills: 5, seed: 20260101, concurrency: 8 });
+  it.each(['process', 'machine'] as const)('60 executions, 5 random SIGKILLs, durability %s: none lost, no duplicate effect, every state valid, integrity ok', async (durability) => {
+    const report = await runChaosSoak({ executions: 60, kills: 5, seed: 20260101, concurrency: 8, durability });
     expect(report.kills).toBe(5);
     expect(report.lives).toBeGreaterThanOrEqual(6);
     expect(report.byKind.get + report.byKind.post_keyed + report.byKind.post_unkeyed).toBe(60);
@@ -24,6 +24,7 @@ describe('chaos soak (short)', () => {
   it('the verdict names every must-be-zero figure that is not zero', () => {
     const verdict = chaosVerdict({
       executions: 10,
+      durability: 'process',
       byKind: { get: 4, post_keyed: 3, post_unkeyed: 3 },
       kills: 2,
       lives: 3,

@@ -12,12 +12,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createActionExecutor } from '../src/execution/executor.ts';
+import type { Durability } from '../src/execution/executor-api.ts';
 import { withTestHooks } from '../src/execution/test-hooks.ts';
 import type { SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
 import { createManualClock } from '../src/support/clock.ts';
 import { startScriptedApi, type ScriptedApi, type ScriptedResponse } from './support/scripted-api.ts';
 import { definition, executeRequest } from './support/executor-harness.ts';
 import type { ActionDefinition } from '../src/schemas/action-definition.ts';
+
+/** Both durability modes must give the same guarantees against a process crash (issue 9). */
+const DURABILITIES: Durability[] = ['process', 'machine'];
 
 const CHILD = resolve(import.meta.dirname, 'support/crash-child.ts');
 const root = mkdtempSync(join(tmpdir(), 'ae-crash-'));
@@ -111,7 +115,7 @@ interface CrashResult {
 }
 
 /** Runs a child that dies at `point` (or when the server receives the request), then resumes. */
-async function crashAndResume(kind: Kind, point: string, nth: number): Promise<CrashResult> {
+async function crashAndResume(kind: Kind, point: string, nth: number, durability: Durability): Promise<CrashResult> {
   const api: ScriptedApi = await startScriptedApi();
   api.script(kind.route, point === 'server:received' ? [{ status: 201, body: { id: 'x' }, hang: true }, ...kind.script.slice(-1)] : kind.script);
   const dir = mkdtempSync(join(root, 'run-'));
@@ -127,6 +131,7 @@ async function crashAndResume(kind: Kind, point: string, nth: number): Promise<C
       AE_REQUEST: JSON.stringify(request),
       AE_KILL_AT: point,
       AE_KILL_NTH: String(nth),
+      AE_DURABILITY: durability,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -145,6 +150,7 @@ async function crashAndResume(kind: Kind, point: string, nth: number): Promise<C
     dbPath: join(dir, 'j.db'),
     storageDir: join(dir, 's'),
     definitions: defs,
+    durability,
     clock: createManualClock(Date.now(), { autoAdvance: true }),
   });
   try {
@@ -166,8 +172,8 @@ async function crashAndResume(kind: Kind, point: string, nth: number): Promise<C
   }
 }
 
-for (const kind of KINDS) {
-  describe(`crash matrix: ${kind.name}`, () => {
+for (const [kind, durability] of KINDS.flatMap((k) => DURABILITIES.map((d) => [k, d] as const))) {
+  describe(`crash matrix: ${kind.name} (durability ${durability})`, () => {
     let points: { point: string; nth: number }[] = [];
     beforeAll(async () => {
       points = [...(await pointsOf(kind)), { point: 'server:received', nth: 1 }];
@@ -179,7 +185,7 @@ for (const kind of KINDS) {
       // Two children at a time: the machine has two cores.
       for (let i = 0; i < points.length; i += 2) {
         const batch = points.slice(i, i + 2);
-        results.push(...(await Promise.all(batch.map(async (p) => ({ at: `${p.point}#${p.nth}`, result: await crashAndResume(kind, p.point, p.nth) })))));
+        results.push(...(await Promise.all(batch.map(async (p) => ({ at: `${p.point}#${p.nth}`, result: await crashAndResume(kind, p.point, p.nth, durability) })))));
       }
       for (const { at, result } of results) {
         const where = `killed at ${at}`;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runDemo } from '../src/demo/demo.ts';
+import { main } from '../src/cli/cli.ts';
 
 describe('demo (the README\'s first command)', () => {
   it('runs every example against the faulty local API, survives a SIGKILL mid-backoff, creates no duplicate payment, and runs the onboarding plan through its confirmation', async () => {
@@ -25,6 +26,14 @@ describe('demo (the README\'s first command)', () => {
       expect(text).toMatch(/plan 0b7e4d2a-5c1f-4e8a-9d3b-2f6a8c4e1d90: completed/);
       expect(text).toContain('✓ the order was created exactly once');
       expect(code, text).toBe(0);
+      // Issue 12: every execution the demo journaled replays offline to the same outcome.
+      const replayOut = new PassThrough();
+      let replayed = '';
+      replayOut.on('data', (c: Buffer) => (replayed += c.toString()));
+      const replayCode = await main(['replay', '--all', '--db', join(cwd, '.action-executor/demo/journal.db'), '--json'], { stdout: replayOut, stderr: replayOut, stdin: process.stdin, cwd });
+      expect(replayCode, replayed).toBe(0);
+      // Six single actions and the onboarding plan's four (the plan's own "@plan" row is not an action).
+      expect(JSON.parse(replayed)).toMatchObject({ outcome: 'same', replayed: 10, same: 10, diverged: 0 });
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@ import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { createHarness, definition, executeRequest, EXEC_ID, type Harness } from './support/executor-harness.ts';
 import type { ExecutorEvent } from '../src/execution/executor.ts';
 import type { SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
+import { until } from './support/until.ts';
 
 let api: ScriptedApi;
 let h: Harness;
@@ -156,7 +157,7 @@ describe('durable executor', () => {
     const executor = h.reopen({ clock });
     api.script('GET /users/u_1', [{ status: 503 }, { status: 200, body: user }]);
     const running = executor.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
-    while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 1));
+    await until(() => clock.pending.length > 0, 'the backoff to start waiting on the clock');
     const state = await executor.cancel(EXEC_ID, 'get_user', 'operator stopped it');
     expect(state.result).toMatchObject({ status: 'failure', error: { category: 'user_cancelled', code: 'CANCELLED' } });
     expect(await running).toEqual(state);
@@ -221,7 +222,7 @@ describe('durable executor: client-side rate limit and single writer', () => {
     const first = h.reopen({ clock });
     api.script('GET /users/u_1', [{ status: 503 }, { status: 200, body: user }]);
     const running = first.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
-    while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 1));
+    await until(() => clock.pending.length > 0, 'the backoff to start waiting on the clock');
     const second = h.reopen({ clock });
     const error = await second.resume(EXEC_ID, 'get_user').catch((e: unknown) => e);
     expect(isActionError(error) && error.detail).toMatchObject({ category: 'state_inconsistent', code: 'LEASE_HELD' });
@@ -260,7 +261,7 @@ describe('durable executor: refusing snapshots it cannot restore safely', () => 
     const clock = createManualClock();
     const first = h.reopen({ clock });
     const running = first.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }));
-    while (clock.pending.length === 0) await new Promise((r) => setTimeout(r, 1));
+    await until(() => clock.pending.length > 0, 'the backoff to start waiting on the clock');
     // Pretend an older executor wrote it, and that its process is gone (lease released).
     const key = { executionId: EXEC_ID, actionId: 'get_user' };
     const journal = h.executor.journal as SqliteJournal;

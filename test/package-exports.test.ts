@@ -12,14 +12,18 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const EXPECTED: Record<string, string[]> = {
   './executor': ['createActionExecutor', 'EXECUTOR_DEFAULTS'],
   './plan-executor': ['createPlanExecutor', 'PLAN_EXECUTOR_DEFAULTS'],
+  './open-action-executor': ['openActionExecutor'],
   './definition-registry': ['loadDefinitionsFromDir', 'createDefinitionRegistry'],
   './catalog-registry': ['loadCatalogFromDir'],
   './action-executor-jobs': ['executeActionJob', 'runActionExecuteJob'],
+  './trigger-action-execution': ['triggerActionExecution', 'actionExecutionIdempotencyKey'],
   './clock': ['systemClock', 'createManualClock'],
   './errors': ['ActionError', 'isActionError', 'InfrastructureError', 'isInfrastructureError'],
   './machine': ['actionExecutionMachine', 'MACHINE_VERSION'],
+  './replay': ['replayRecording', 'runReplay'],
   './storage/local-storage-provider': ['createLocalStorageProvider'],
   './storage/postgres-storage-provider': ['openPostgresStorageProvider'],
+  './storage/postgres-journal': ['openPostgresJournal', 'PostgresJournal'],
 };
 
 describe('package exports', () => {

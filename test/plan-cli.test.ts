@@ -69,17 +69,22 @@ describe('CLI plan run', () => {
     expect(bad.stderr).toContain('--max-concurrency must be a positive integer (actions running at once), not "lots"');
   });
 
-  it('an invalid plan: exit 2, every problem on its own line as file: JSON path: message, nothing run', async () => {
+  it('an invalid plan: exit 2, every problem on its own line as file: JSON path: message (--json: the error object), nothing run', async () => {
     sandbox.write('plan.json', rawPlan([
       action('a', { deps: ['b'], inputs: { userId: 'u_1' } }),
       action('b', { deps: ['a'], definition: 'get-usr' }),
     ]));
-    const result = await run('plan', 'run', 'plan.json', '--json');
+    const result = await run('plan', 'run', 'plan.json');
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('plan.json: $.actions[0].dependencies[0]: dependency cycle: a → b → a');
     expect(result.stderr).toContain('plan.json: $.actions[1].actionDefinitionId: unknown action definition "get-usr"');
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    // --json: one document on stdout, the error object, whose message lists every problem by path.
+    const json = await run('plan', 'run', 'plan.json', '--json');
+    expect(json.code).toBe(2);
+    const { error } = JSON.parse(json.stdout);
+    expect(error).toMatchObject({ category: 'validation_failed', code: 'PLAN_INVALID', message: expect.stringContaining('$.actions[0].dependencies[0]: dependency cycle: a → b → a') });
     expect(api.hits).toHaveLength(0);
   });
 
@@ -114,6 +119,15 @@ describe('CLI plan confirm, cancel, show, resume --all', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('✗ order: failed — user_cancelled (CONFIRMATION_REJECTED)');
     expect(api.hitsFor('POST /orders')).toHaveLength(0);
+  });
+
+  it('a flag of another plan subcommand is refused, naming the subcommand that takes it: exit 2', async () => {
+    const result = await run('plan', 'show', PLAN_ID, '--reject');
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain('--reject applies to plan confirm, not plan show');
+    const bare = await run('plan');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('plan needs a subcommand: run, confirm, cancel or show');
   });
 
   it('plan confirm of an action that asks nothing is bad input: exit 2, saying why', async () => {

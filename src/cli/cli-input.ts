@@ -7,9 +7,21 @@ import { DEFAULT_REQUEST_LIMITS } from '../validation/request-limits.ts';
 import type { z } from 'zod';
 import { formatZodIssues } from '../support/zod-issues.ts';
 
-/** A problem with what the user gave us (exit code 2). */
+/**
+ * A problem with what the user gave us (exit code 2). `code` and `context` go into the `--json` error
+ * object, so a script can tell a mistyped flag (`UNKNOWN_FLAG`) from a bad file (`BAD_INPUT`).
+ */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  /** @default 'BAD_INPUT' */
+  readonly code: string;
+  readonly context: Record<string, string>;
+
+  constructor(message: string, options: { code?: string; context?: Record<string, string> } = {}) {
+    super(message);
+    this.code = options.code ?? 'BAD_INPUT';
+    this.context = options.context ?? {};
+  }
 }
 
 function lineAndColumn(text: string, position: number): { line: number; column: number } {

@@ -135,6 +135,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
     out(failedChecks.length === 0 ? 'demo finished: every outcome as expected.' : `demo finished with ${failedChecks.length} unexpected outcome(s).`);
     out(`inspect it: npx action-executor show ${plan} --db ${relative(io.cwd, dbPath)}`);
     out(`and the plan: npx action-executor plan show ${planId} --db ${relative(io.cwd, dbPath)}`);
+    out(`replay it offline: npx action-executor replay --all --db ${relative(io.cwd, dbPath)}`);
     return failedChecks.length === 0 ? 0 : 1;
   } finally {
     await executor?.close();

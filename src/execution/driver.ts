@@ -70,8 +70,11 @@ export class ExecutionExistsError extends Error {
   }
 }
 
-/** Runs an effect's first half; an ActionError (or any unexpected error) becomes its FAILED event. */
-async function begin(run: ExecutionRun, effect: Effect): Promise<Step> {
+/**
+ * Runs an effect's first half (the run method its state names). Exported for replay
+ * (src/replay/), which drives the same effects against a recorded world.
+ */
+export async function begin(run: ExecutionRun, effect: Effect): Promise<Step> {
   switch (effect.type) {
     case 'resolve':
       return run.resolve();
@@ -89,7 +92,7 @@ async function begin(run: ExecutionRun, effect: Effect): Promise<Step> {
 }
 
 /** An effect that threw: infrastructure stops the run; anything else is the action's failure. */
-function failedEvent(error: unknown): Settled {
+export function failedEvent(error: unknown): Settled {
   if (isInfrastructureError(error)) throw error;
   return { event: { type: 'FAILED', error: isActionError(error) ? error.detail : toErrorDetail(error) } };
 }

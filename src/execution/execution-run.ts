@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import { actionError, errorDetail, isActionError } from '../failure/errors.ts';
 import type { ExecutionEvent } from '../../machines/action-execution.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
@@ -63,6 +64,12 @@ export interface RunDependencies {
   tokenCache: TokenCache;
   /** Bytes of a response body kept in memory (and in the journal) before it streams to storage. */
   inlineBodyLimit: number;
+  /**
+   * The network, injectable so a replay (src/replay/) can run these effects with a transport that
+   * refuses every request: the pool attempts go through, and the fetch of token requests and health
+   * probes. @default the process-wide shared Agent and `globalThis.fetch`
+   */
+  network?: { dispatcher: Dispatcher; fetch: typeof fetch };
 }
 
 /** What the journal stores for an attempt whose request left but whose outcome never arrived. */
@@ -204,6 +211,7 @@ export class ExecutionRun {
       customHandlers: this.deps.customAuth,
       tokenCache: this.deps.tokenCache,
       now: () => this.deps.clock.now(),
+      ...(this.deps.network ? { fetch: this.deps.network.fetch } : {}),
       // Fetched tokens and handler-made header values are redacted from the moment they exist.
       onSecret: (secret) => this.redactor.addSecret(secret),
     });
@@ -301,6 +309,7 @@ export class ExecutionRun {
       inlineLimit: this.deps.inlineBodyLimit,
       signal,
       now: () => clock.now(),
+      ...(this.deps.network ? { dispatcher: this.deps.network.dispatcher } : {}),
     });
     if (authenticator) for (const secret of authenticator.secrets()) this.redactor.addSecret(secret);
     const recorded = this.redactor.json(withRedactedBytes(outcome, this.redactor));
@@ -316,6 +325,11 @@ export class ExecutionRun {
       writes: [{ type: 'finishAttempt', attempt, state: outcome.kind === 'response' ? 'responded' : 'failed', outcome: recorded }],
       event: { type: 'SENT', attempt },
     };
+  }
+
+  /** The request the next attempt would send, as the journal records it (redacted); for replay's comparison. */
+  async requestPreview(): Promise<HttpTraceEntry['request']> {
+    return this.requestRecord(await this.prepare());
   }
 
   /** The attempt as the journal will hold it once the pending commit lands (for progress output). */
@@ -423,7 +437,7 @@ export class ExecutionRun {
     if (!entry?.healthCheck || !needsHealthProbe(error)) return failed(error);
     return {
       act: async () => {
-        const health = await probeHealth(entry, { now: () => this.deps.clock.now() });
+        const health = await probeHealth(entry, { now: () => this.deps.clock.now(), ...(this.deps.network ? { fetch: this.deps.network.fetch } : {}) });
         return failed({ ...error, context: { ...error.context, ...health } });
       },
     };

@@ -10,16 +10,9 @@ import type { ActionExecutionState, HttpTraceEntry } from '../schemas/execution-
 
 /** Maps a machine state to the spec's status (`created`: journaled, machine not started yet). */
 export function statusOf(stateValue: string): ExecutionStatus {
-  switch (stateValue) {
-    case 'completed':
-    case 'failed':
-    case 'skipped':
-      return stateValue;
-    case 'created':
-      return 'pending';
-    default:
-      return 'running';
-  }
+  // The machine's final states are named after the terminal statuses they map to.
+  if (isTerminalStatus(stateValue)) return stateValue;
+  return stateValue === 'created' ? 'pending' : 'running';
 }
 
 export interface StateBuildInput {

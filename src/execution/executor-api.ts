@@ -26,8 +26,9 @@ export type Durability = 'process' | 'machine';
 
 export interface ActionExecutorOptions {
   /**
-   * The journal: a SQLite file path, or an open {@link Journal} (a backend of your own, or one shared
-   * by several executors). @default './.action-executor/journal.db'
+   * The journal: a SQLite file path, a `postgres://` URL (with `openActionExecutor`, which opens it
+   * asynchronously), or an open {@link Journal} (a backend of your own, or one shared by several
+   * executors). @default './.action-executor/journal.db'
    */
   db?: string | Journal;
   /** @deprecated Use `db`. A SQLite journal file path. */

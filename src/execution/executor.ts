@@ -22,6 +22,8 @@ import { createCatalogLookup } from '../catalog/catalog-integration.ts';
 import { createTokenCache } from '../auth/auth.ts';
 import { isTerminalStatus, type ExecutionKey, type ExecutionRecord, type Fence, type Journal, type JournalWrite } from '../../storage/journal.ts';
 import { openSqliteJournal } from '../../storage/sqlite/sqlite-journal.ts';
+import { hasUrlScheme, isPostgresUrl } from '../../storage/open-journal.ts';
+import { redactPostgresUrl } from '../../storage/postgres/postgres-url.ts';
 import { createLocalStorageProvider } from '../../storage/local-storage-provider.ts';
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import { storageIdFor } from './storage-ids.ts';
@@ -53,8 +55,19 @@ function summaryOf(record: ExecutionRecord): ExecutionSummary {
   };
 }
 
+/** A URL is no SQLite path, and a PostgreSQL journal is opened asynchronously (it connects and migrates): say how. */
+function postgresNeedsOpen(url: string) {
+  const what = isPostgresUrl(url) ? `the PostgreSQL journal ${redactPostgresUrl(url)}` : `${redactPostgresUrl(url)}, a URL and not a SQLite path`;
+  return actionError('validation_failed', `createActionExecutor cannot open ${what}: opening one connects to the server, which a synchronous call cannot wait for.`, {
+    code: 'ASYNC_OPEN_REQUIRED',
+    context: { db: redactPostgresUrl(url) },
+    suggestion: "Use `await openActionExecutor(options)` from 'action-executor/open-action-executor' for a postgres:// db, or pass an open Journal as db.",
+  });
+}
+
 /**
- * Creates an executor over a journal and a storage provider.
+ * Creates an executor over a journal and a storage provider. `db` is a SQLite path or an open
+ * Journal; for a `postgres://` URL use `openActionExecutor` (src/execution/open-action-executor.ts).
  *
  * @example
  * ```ts
@@ -76,7 +89,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   const limits = resolveRequestLimits(options.limits);
   const durability = options.durability ?? EXECUTOR_DEFAULTS.durability;
   const ownsJournal = typeof options.db !== 'object';
-  const journal: Journal = typeof options.db === 'object' ? options.db : openSqliteJournal(options.db ?? options.dbPath ?? EXECUTOR_DEFAULTS.db, { durability });
+  const dbPath = typeof options.db === 'object' ? undefined : (options.db ?? options.dbPath ?? EXECUTOR_DEFAULTS.db);
+  if (dbPath !== undefined && hasUrlScheme(dbPath)) throw postgresNeedsOpen(dbPath);
+  const journal: Journal = typeof options.db === 'object' ? options.db : openSqliteJournal(dbPath ?? EXECUTOR_DEFAULTS.db, { durability });
   const storage: StreamingStorageProvider =
     typeof options.storage === 'object' ? options.storage : createLocalStorageProvider(options.storage ?? options.storageDir ?? EXECUTOR_DEFAULTS.storage, { durability });
   const registry = Array.isArray(options.definitions) ? createDefinitionRegistry(options.definitions) : options.definitions;
@@ -128,7 +143,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
   const deliverPendingEvents = (): Promise<number> => deliverOutbox(journal, listeners, () => clock.now(), logger);
 
-  async function acquire(key: ExecutionKey): Promise<{ fence: Fence; record: ExecutionRecord }> {
+  async function acquire(record: ExecutionKey): Promise<{ fence: Fence; record: ExecutionRecord }> {
+    // Only the key: callers pass whole records, whose request and snapshot must not reach errors and logs.
+    const key: ExecutionKey = { executionId: record.executionId, actionId: record.actionId };
     const lease = await journal.acquireLease(key, clock.now(), leaseTtlMs);
     if (!lease.acquired) {
       throw actionError(
@@ -192,7 +209,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     /** This run creates the execution (see ExecutionRun's `fresh`). */
     fresh: boolean;
   }): Promise<ActionExecutionState> {
-    const { key } = params;
+    const key: ExecutionKey = { executionId: params.key.executionId, actionId: params.key.actionId };
     const cancel = new AbortController();
     const stop = new AbortController();
     let fence = params.fence;
@@ -339,7 +356,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     try {
       if (isTerminalStatus(current.status)) return current.result as ActionExecutionState;
       const snapshot = restore(current);
-      const [next] = pureTransition(snapshot, { type: 'CANCEL', cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) });
+      const cancel = { cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) };
+      const [next] = pureTransition(snapshot, { type: 'CANCEL', ...cancel });
       const now = clock.now();
       const result = buildActionExecutionState({ actionId: record.actionId, stateValue: 'failed', context: next.context, startedAt: current.createdAt, finishedAt: now, traces: await tracesOf(journal, record) });
       await journal.commit(
@@ -350,7 +368,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
             from: current.stateValue,
             to: 'failed',
             event: 'CANCEL',
-            ...(reason === undefined ? {} : { data: { reason } }),
+            // The whole event payload, as the driver journals it: a replay feeds it back as recorded.
+            data: cancel,
             snapshot: persistedSnapshot(next),
             stateValue: 'failed',
             status: 'failed',

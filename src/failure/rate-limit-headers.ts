@@ -10,6 +10,7 @@
  *   structured fields (`"default";r=0;t=30`), plus the older `RateLimit-Limit/-Remaining/-Reset` trio
  *   and `RateLimit-Policy` (`"daily";q=1000;w=86400`) for the window.
  */
+import { parseDictionary, parseList } from 'structured-headers';
 import type { ApiRateLimitConfig } from '../schemas/catalog.ts';
 
 /** Unix timestamps below this (2001-09-09) cannot be a future reset: such values are deltas. */
@@ -115,19 +116,33 @@ export interface RateLimitFields {
   resetMs?: number;
 }
 
-/** Splits `a=1;b="x", c=2` into items of key/value parameters (bare tokens get the key `""`). */
-function parseItems(value: string): Map<string, string>[] {
-  return value.split(',').map((item) => {
-    const params = new Map<string, string>();
-    for (const part of item.split(';')) {
-      const eq = part.indexOf('=');
-      const key = (eq < 0 ? '' : part.slice(0, eq)).trim().toLowerCase();
-      const raw = (eq < 0 ? part : part.slice(eq + 1)).trim().replace(/^"(.*)"$/, '$1');
-      if (raw !== '' || key !== '') params.set(key, raw);
-    }
-    return params;
-  });
+/**
+ * The IETF `RateLimit` fields are RFC 9651 Structured Fields, parsed by `structured-headers` rather
+ * than by hand. Each list member becomes its parameters (plus the bare item under `""`), with
+ * non-negative numbers kept as numbers. A field that is not a valid Structured Field parses to nothing.
+ */
+function listItems(value: string): Map<string, unknown>[] | undefined {
+  try {
+    return parseList(value).map(([bare, params]) => {
+      const item = new Map<string, unknown>(params);
+      if (!Array.isArray(bare)) item.set('', bare);
+      return item;
+    });
+  } catch {
+    return undefined;
+  }
 }
+
+/** draft-07's `limit=100, remaining=0, reset=30`: a Structured Field Dictionary. */
+function dictionaryOf(value: string): Map<string, unknown> | undefined {
+  try {
+    return new Map([...parseDictionary(value)].map(([key, member]) => [key, Array.isArray(member[0]) ? undefined : member[0]]));
+  } catch {
+    return undefined;
+  }
+}
+
+const countOf = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined);
 
 function numberOf(text: string | undefined): number | undefined {
   if (text === undefined || !DECIMAL.test(text)) return undefined;
@@ -140,16 +155,13 @@ function numberOf(text: string | undefined): number | undefined {
  * else the smallest remaining). Undefined when nothing in it parses.
  */
 export function parseRateLimitHeader(value: string): RateLimitFields | undefined {
-  const items = parseItems(value);
-  const flat = new Map<string, string>();
-  for (const item of items) for (const [key, raw] of item) if (!flat.has(key)) flat.set(key, raw);
-
-  // draft-07: one comma-separated dictionary.
-  if (flat.has('limit') || flat.has('remaining') || flat.has('reset')) {
+  // draft-07: one dictionary with limit / remaining / reset.
+  const dictionary = dictionaryOf(value);
+  if (dictionary && (dictionary.has('limit') || dictionary.has('remaining') || dictionary.has('reset'))) {
     const out: RateLimitFields = {};
-    const limit = numberOf(flat.get('limit'));
-    const remaining = numberOf(flat.get('remaining'));
-    const reset = numberOf(flat.get('reset'));
+    const limit = countOf(dictionary.get('limit'));
+    const remaining = countOf(dictionary.get('remaining'));
+    const reset = countOf(dictionary.get('reset'));
     if (limit !== undefined) out.limit = limit;
     if (remaining !== undefined) out.remaining = remaining;
     if (reset !== undefined) out.resetMs = secondsToMs(reset);
@@ -158,9 +170,9 @@ export function parseRateLimitHeader(value: string): RateLimitFields | undefined
 
   // draft-08+: a list of quota items with r (remaining) and t (seconds to reset).
   let best: RateLimitFields | undefined;
-  for (const item of items) {
-    const remaining = numberOf(item.get('r'));
-    const reset = numberOf(item.get('t'));
+  for (const item of listItems(value) ?? []) {
+    const remaining = countOf(item.get('r'));
+    const reset = countOf(item.get('t'));
     if (remaining === undefined && reset === undefined) continue;
     const candidate: RateLimitFields = {};
     if (remaining !== undefined) candidate.remaining = remaining;
@@ -177,8 +189,8 @@ export function parseRateLimitHeader(value: string): RateLimitFields | undefined
 /** `RateLimit-Policy` (`100;w=60` or `"daily";q=1000;w=86400`) → the longest window in ms. */
 export function parseRateLimitPolicyWindow(value: string): number | undefined {
   let longest: number | undefined;
-  for (const item of parseItems(value)) {
-    const window = numberOf(item.get('w'));
+  for (const item of listItems(value) ?? []) {
+    const window = countOf(item.get('w'));
     if (window !== undefined && (longest === undefined || window * 1000 > longest)) longest = window * 1000;
   }
   return longest;

@@ -5,7 +5,7 @@
  */
 import { locateJsonError } from '../support/json-error-position.ts';
 import { malformedJsonError, type ErrorScope } from './reference-errors.ts';
-import type { ReferenceContext, ResolveOptions } from './references.ts';
+import type { ReferenceContext, ResolveOptions } from './reference-context.ts';
 import { createRedactor, type Redactor } from '../redaction/redaction.ts';
 
 /** Longest chain of references resolved before giving up (ResolveOptions.maxDepth). */

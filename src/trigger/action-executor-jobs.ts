@@ -1,82 +1,118 @@
 /**
- * The `action-execute` Trigger.dev v4 task (spec §3.2, DESIGN §7). The run body is the exported
- * plain function `runActionExecuteJob`, unit-tested without the platform.
+ * The `action-execute` Trigger.dev v4 task (spec §3.2, DESIGN §8; docs/trigger-dev.md). The run body
+ * is the exported plain function {@link runActionExecuteJob}; the registered task only wires the
+ * platform into it: this process's executor (task-worker.ts), run metadata and the run's signal.
  *
- * - Success and *classified* failure both return an ActionExecutionState: a failed action is a
- *   result, not a crash, and must not be retried by the platform on top of the executor's own policy.
- * - Infrastructure errors (journal unavailable, lease held by a live run, internal bugs) throw, so the
- *   platform retries the run; a retry re-runs `run()` from the top, which resumes the journal.
- * - Long backoffs go through `wait.until`, so the run checkpoints instead of holding a slot. Resuming
- *   on another machine needs the SQLite journal on a persistent volume (docs/trigger-dev.md).
+ * What a run ends as (why: docs/decisions.md "The Trigger.dev task"):
+ * - a **completed or skipped** action completes the run; its ActionExecutionState is the output;
+ * - a **failed** action fails the run without platform retries (`ActionRunFailure`, an
+ *   AbortTaskRunError carrying the ErrorDetail) — the executor already applied the definition's retry
+ *   policy — and its whole state is run metadata `result`;
+ * - a refused **submission** (`INVALID_REQUEST`, `REQUEST_MISMATCH`, a request over the limits) or a
+ *   broken **worker configuration** fails the run the same way, before anything is sent;
+ * - an **infrastructure** failure (journal, storage, database, a lease held by a live run) throws as
+ *   it is, so the platform retries the run, and the retry — on this machine or a fresh one sharing the
+ *   database — resumes the journal without repeating what was recorded.
  */
-import { schemaTask, wait } from '@trigger.dev/sdk';
-import { isActionError } from '../failure/errors.ts';
-import { createActionExecutor, type ActionExecutor } from '../execution/executor.ts';
-import { loadDefinitionsFromDir } from '../definitions/definition-registry.ts';
-import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';
-import { createLogger } from '../support/logger.ts';
-import { sleepFor, type Clock } from '../support/clock.ts';
-import { ActionExecuteRequestSchema, type ActionExecuteRequest } from '../schemas/job.ts';
+import { schemaTask } from '@trigger.dev/sdk';
+import type { ActionExecutor } from '../execution/executor.ts';
+import { statusOf } from '../execution/execution-state.ts';
+import { errorDetail, isActionError, isInfrastructureError } from '../failure/errors.ts';
+import type { ActionExecuteRequest } from '../schemas/job.ts';
 import type { ActionExecutionState } from '../schemas/execution-state.ts';
+import { isTerminalStatus } from '../../storage/journal.ts';
+import { ActionExecutePayloadSchema } from './action-execute-payload-schema.ts';
+import { ACTION_EXECUTE_TASK_ID } from './action-execute-task-id.ts';
+import { ActionRunFailure } from './action-run-failure.ts';
+import { finalProgress, progressOf, runMetadataSink, submittedProgress, type RunProgressSink } from './run-progress.ts';
+import { taskWorker } from './task-worker.ts';
+import type { TransitionFeed } from './transition-feed.ts';
 
-/** Waits shorter than this sleep in-process; longer ones checkpoint through the platform waiter. */
-export const CHECKPOINT_THRESHOLD_MS = 5_000;
-
-/** A clock whose long sleeps use a platform waiter (`wait.until` on Trigger.dev). */
-export function checkpointingClock(waitUntil: (until: Date) => Promise<void>, now: () => number = Date.now): Clock {
-  return {
-    now,
-    async sleepUntil(until, signal) {
-      const remaining = until - now();
-      if (remaining <= 0) return;
-      if (remaining < CHECKPOINT_THRESHOLD_MS) return sleepFor(remaining, signal);
-      await waitUntil(new Date(until));
-    },
-  };
+/** What {@link runActionExecuteJob} runs with. */
+export interface ActionExecuteJobDeps {
+  executor: ActionExecutor;
+  /** The run's abort signal (a cancel, `maxDuration`): aborting it cancels the action. @default none */
+  signal?: AbortSignal;
+  /** The executor's transitions by execution, for progress and for cancels that race the start. @default none */
+  transitions?: TransitionFeed;
+  /** Where the live progress and a failed action's state go (run metadata on the platform). @default none */
+  progress?: RunProgressSink;
 }
 
-/** Error codes that mean "this submission is wrong", which no platform retry can fix. */
-const SUBMISSION_ERRORS = new Set(['INVALID_REQUEST', 'REQUEST_MISMATCH']);
+/** Why the run's signal aborted, as the cancelled action's reason. */
+function abortReasonText(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'TaskRunExceededMaxDuration') {
+    const limit = (reason as { timeoutInSeconds?: unknown }).timeoutInSeconds;
+    return `the Trigger.dev run exceeded its maxDuration${typeof limit === 'number' ? ` of ${limit} s of compute` : ''}`;
+  }
+  if (typeof reason === 'string' && reason !== '') return `the Trigger.dev run was cancelled (${reason})`;
+  return 'the Trigger.dev run was cancelled';
+}
 
 /**
- * The task's run body. Returns the ActionExecutionState for completed, skipped and failed actions
- * (a rejected submission is returned as a failed state too); throws on infrastructure errors.
+ * The task's run body: executes (or resumes, or returns the recorded) execution of `payload`.
+ * Resolves with the state of a completed or skipped action; rejects with an {@link ActionRunFailure}
+ * for a failed action or a refused submission, and with the error itself for an infrastructure failure.
  */
-export async function runActionExecuteJob(payload: ActionExecuteRequest, deps: { executor: ActionExecutor }): Promise<ActionExecutionState> {
+export async function runActionExecuteJob(payload: ActionExecuteRequest, deps: ActionExecuteJobDeps): Promise<ActionExecutionState> {
+  const { executor, signal, progress } = deps;
+  const key = { executionId: payload.executionId, actionId: String(payload.action.id) };
+  const definitionId = payload.action.actionDefinitionId;
+  if (signal?.aborted) {
+    throw new ActionRunFailure(errorDetail('user_cancelled', `Action "${key.actionId}" was not started: ${abortReasonText(signal)} before it began; nothing was sent.`, { code: 'CANCELLED', context: { ...key } }));
+  }
+  progress?.update(submittedProgress(key, definitionId));
+
+  // A cancel is delivered through executor.cancel, which finds the execution only once it runs here;
+  // until the execution reaches a final state, every later transition delivers it again.
+  let cancelRequested = false;
+  let lastEvent: string | null = null;
+  const deliverCancel = (): void => {
+    if (!signal) return;
+    executor.cancel(key.executionId, key.actionId, abortReasonText(signal)).catch(() => undefined);
+  };
+  const onAbort = (): void => {
+    cancelRequested = true;
+    deliverCancel();
+  };
+  const unsubscribe = deps.transitions?.subscribe(key, (info) => {
+    lastEvent = info.event;
+    progress?.update(progressOf(info, definitionId));
+    if (cancelRequested && !isTerminalStatus(statusOf(info.to))) deliverCancel();
+  });
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await deps.executor.execute(payload);
-  } catch (error) {
-    if (isActionError(error) && error.detail.code && SUBMISSION_ERRORS.has(error.detail.code)) {
-      return { actionId: String(payload.action.id), status: 'failed', attempts: 0, httpTrace: [], result: { status: 'failure', error: error.detail } };
+    const state = await executor.execute(payload);
+    progress?.update(finalProgress(key, definitionId, state, lastEvent));
+    if (state.status === 'failed') {
+      progress?.failed(state);
+      const detail = state.result?.status === 'failure' ? state.result.error : errorDetail('state_inconsistent', `Action "${key.actionId}" is recorded as failed without an error.`, { context: { ...key } });
+      throw new ActionRunFailure(detail, state);
     }
+    return state;
+  } catch (error) {
+    if (error instanceof ActionRunFailure) throw error;
+    // Refused before anything ran (INVALID_REQUEST, REQUEST_MISMATCH, limits, a machine version this
+    // build cannot restore): the same payload on the same deployment would be refused again.
+    if (isActionError(error) && !isInfrastructureError(error) && !error.detail.retryable) throw new ActionRunFailure(error.detail);
     throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    unsubscribe?.();
   }
 }
 
-let shared: ActionExecutor | undefined;
-
-/** The executor of this worker process, configured from the environment (see docs/trigger-dev.md). */
-function executorFromEnvironment(): ActionExecutor {
-  if (shared) return shared;
-  const env = process.env;
-  const definitionsDir = env['ACTION_EXECUTOR_DEFINITIONS'] ?? './definitions';
-  const { registry } = loadDefinitionsFromDir(definitionsDir);
-  const catalog = env['ACTION_EXECUTOR_CATALOG'] ? loadCatalogFromDir(env['ACTION_EXECUTOR_CATALOG']).catalog : undefined;
-  shared = createActionExecutor({
-    dbPath: env['ACTION_EXECUTOR_DB'] ?? './.action-executor/journal.db',
-    storageDir: env['ACTION_EXECUTOR_STORAGE'] ?? './.action-executor/storage',
-    definitions: registry,
-    ...(catalog ? { catalog } : {}),
-    logger: createLogger(),
-    clock: checkpointingClock((date) => wait.until({ date })),
-  });
-  return shared;
-}
-
+/**
+ * The registered task. Platform retries are for infrastructure failures only (every other failure is
+ * an AbortTaskRunError); each retry re-runs `run()` from the top and resumes the journal.
+ */
 export const executeActionJob = schemaTask({
-  id: 'action-execute',
-  schema: ActionExecuteRequestSchema,
-  // The executor retries inside the run; platform retries are for infrastructure failures only.
+  id: ACTION_EXECUTE_TASK_ID,
+  schema: ActionExecutePayloadSchema,
   retry: { maxAttempts: 5, minTimeoutInMs: 1_000, maxTimeoutInMs: 30_000, factor: 2 },
-  run: async (payload) => runActionExecuteJob(payload, { executor: executorFromEnvironment() }),
+  run: async (payload, { signal }) => {
+    const worker = await taskWorker();
+    return runActionExecuteJob(payload, { executor: worker.executor, transitions: worker.transitions, progress: runMetadataSink(), signal });
+  },
 });

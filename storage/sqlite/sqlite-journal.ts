@@ -29,7 +29,7 @@ import type {
 import { decideLease } from '../lease.ts';
 import { GroupCommitQueue, type UnitOutcome } from '../group-commit.ts';
 import { takeToken } from '../token-bucket.ts';
-import { leaseLostError, notFoundError, rateLimitConfigError } from '../journal-errors.ts';
+import { attemptAlreadyFinishedError, attemptNotStartedError, leaseLostError, notFoundError, rateLimitConfigError } from '../journal-errors.ts';
 import { acquireOwnerLock, ownerLockDir, probeOwner, sweepOwnerLocks, type OwnerLock } from './owner-lock.ts';
 import { migrate } from './sqlite-migrations.ts';
 import { attemptFromRow, executionFromRow, outboxFromRow, toJson, transitionFromRow } from './sqlite-rows.ts';
@@ -243,14 +243,17 @@ export class SqliteJournal implements Journal {
             definition_id: write.definitionId,
           },
         };
-      case 'transition':
+      case 'transition': {
+        const resultJson = write.result === undefined || write.result === null ? null : toJson(write.result, 'result', key);
         return {
           ...write,
           snapshotJson: toJson(write.snapshot, 'snapshot', key),
           eventJson: write.data === undefined || write.data === null ? null : toJson(write.data, `data of event ${write.event}`, key),
-          resultJson: write.result === undefined || write.result === null ? null : toJson(write.result, 'result', key),
-          payloadJson: write.outbox === undefined ? null : toJson(write.outbox.payload, `outbox payload (${write.outbox.type})`, key),
+          resultJson,
+          // A terminal event's payload is the result itself: serialize it once.
+          payloadJson: write.outbox === undefined ? null : write.outbox.payload === write.result && resultJson !== null ? resultJson : toJson(write.outbox.payload, `outbox payload (${write.outbox.type})`, key),
         };
+      }
       case 'beginAttempt':
         return { ...write, requestJson: toJson(write.request, `request of attempt ${write.attempt}`, key) };
       case 'finishAttempt':
@@ -303,24 +306,14 @@ export class SqliteJournal implements Journal {
       case 'beginAttempt': {
         const existing = this.sql.selectAttempt.get(executionId, actionId, write.attempt);
         if (existing?.state === 'in_flight') return;
-        if (existing !== undefined) {
-          throw actionError('state_inconsistent', `Attempt ${write.attempt} of execution ${executionId} / action ${actionId} already finished (${existing.state}); refusing to start it again, which would send a request whose outcome is already recorded.`, {
-            code: 'ATTEMPT_ALREADY_FINISHED',
-            context: { executionId, actionId, attempt: String(write.attempt), state: existing.state },
-            suggestion: 'Feed the recorded outcome (getAttempt) to the machine instead, or begin attempt number attemptCount + 1.',
-          });
-        }
+        if (existing !== undefined) throw attemptAlreadyFinishedError(key, write.attempt, existing.state);
         this.sql.insertAttempt.run(executionId, actionId, write.attempt, write.idempotencyKey, write.requestJson, now);
         return;
       }
       case 'finishAttempt': {
         if (this.sql.finishAttempt.run(write.state, write.outcomeJson, now, executionId, actionId, write.attempt).changes === 1) return;
         if (this.sql.selectAttempt.get(executionId, actionId, write.attempt) !== undefined) return;
-        throw actionError('state_inconsistent', `Cannot record the outcome of attempt ${write.attempt} of execution ${executionId} / action ${actionId}: it was never begun, so its request intent is not in the journal.`, {
-          code: 'ATTEMPT_NOT_STARTED',
-          context: { executionId, actionId, attempt: String(write.attempt) },
-          suggestion: 'Commit a beginAttempt write before sending the request (write-ahead rule, DESIGN §6).',
-        });
+        throw attemptNotStartedError(key, write.attempt);
       }
     }
   }

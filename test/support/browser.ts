@@ -5,8 +5,10 @@
  * {@link describeWithBrowser} are skipped with the reason printed when it is missing, and fail
  * when `CI=true`.
  */
-import { accessSync, constants } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { describeWithService, type ServiceAvailability } from './service-guard.ts';
 
 /** The environment variable .ci/run sets to the browser's path. */
@@ -22,6 +24,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
+  '--disable-quic',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
@@ -54,4 +57,23 @@ export function describeWithBrowser(title: string, body: () => void): void {
 /** Launches the browser headless with {@link CHROMIUM_ARGS}; close it in afterAll. */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS], headless: true });
+}
+
+/** A browser context on a fresh profile (`--user-data-dir`), deleted on close. */
+export interface LaunchedBrowser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Launches Chromium with a fresh profile directory, for tests that need one page context. */
+export async function launchBrowserContext(viewport = { width: 1280, height: 900 }): Promise<LaunchedBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'ae-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), headless: true, args: [...CHROMIUM_ARGS], viewport });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }

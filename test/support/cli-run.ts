@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { main } from '../../src/cli/cli.ts';
+import { main, type CliIo } from '../../src/cli/cli.ts';
 import type { ActionDefinition } from '../../src/schemas/action-definition.ts';
 
 export interface CliResult {
@@ -15,11 +15,20 @@ export interface CliResult {
   stderr: string;
 }
 
+/** What a test may change about the CLI's surroundings. */
+export interface CliRunIo {
+  env?: NodeJS.ProcessEnv;
+  clock?: CliIo['clock'];
+  /** Make stdout claim to be a TTY (as `process.stdout.isTTY` does on a terminal). */
+  tty?: boolean;
+}
+
 export interface CliSandbox {
   dir: string;
   /** Writes a file under the sandbox: strings as-is, anything else as JSON. */
   write(name: string, content: unknown): string;
-  run(args: string[], stdin?: string | Buffer): Promise<CliResult>;
+  /** Runs `main` in-process; `io` adds an environment, a clock, or a stdout that says it is a terminal. */
+  run(args: string[], stdin?: string | Buffer, io?: CliRunIo): Promise<CliResult>;
   /** `--definitions defs --db state/j.db --storage state/s --log-level silent` */
   flags(): string[];
   cleanup(): void;
@@ -44,10 +53,18 @@ export function createCliSandbox(definitions: ActionDefinition[]): CliSandbox {
   return {
     dir,
     write,
-    async run(args, stdin = '') {
+    async run(args, stdin = '', io = {}) {
       const out = capture();
       const err = capture();
-      const code = await main(args, { stdout: out.stream, stderr: err.stream, stdin: Readable.from([stdin]), cwd: dir });
+      if (io.tty) Object.assign(out.stream, { isTTY: true });
+      const code = await main(args, {
+        stdout: out.stream,
+        stderr: err.stream,
+        stdin: Readable.from([stdin]),
+        cwd: dir,
+        ...(io.env ? { env: io.env } : {}),
+        ...(io.clock ? { clock: io.clock } : {}),
+      });
       return { code, stdout: out.text(), stderr: err.text() };
     },
     flags: () => ['--definitions', 'defs', '--db', 'state/j.db', '--storage', 'state/s', '--log-level', 'silent'],

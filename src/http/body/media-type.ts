@@ -2,6 +2,7 @@
  * Content-Type parsing and the decisions the body reader makes from it: is this body JSON, text or
  * binary, and in which charset is its text. Pure.
  */
+import { MIMEType } from 'node:util';
 import type { ApiQuirks } from '../../schemas/catalog.ts';
 
 /** A parsed `Content-Type` header. */
@@ -15,19 +16,22 @@ export interface MediaType {
 /** How the body reader treats a body, decided from its media type before any byte is read. */
 export type BodyTreatment = 'json' | 'text' | 'binary' | 'sniff';
 
-/** Parses a Content-Type header value; never throws, whatever the server sent. */
+/**
+ * Parses a Content-Type header value with Node's WHATWG `MIMEType` (type/subtype tokens, quoted
+ * parameters, case folding); never throws, whatever the server sent — an unparsable value has no
+ * essence and is sniffed.
+ */
 export function parseMediaType(header: string | null | undefined): MediaType {
-  if (header === null || header === undefined) return { essence: '' };
-  const [essencePart = '', ...params] = header.split(';');
-  const essence = essencePart.trim().toLowerCase();
-  const media: MediaType = { essence: /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+$/.test(essence) ? essence : '' };
-  for (const param of params) {
-    const eq = param.indexOf('=');
-    if (eq < 0) continue;
-    if (param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    const value = param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
-    if (value !== '') media.charset = value;
+  if (header === null || header === undefined || header.trim() === '') return { essence: '' };
+  let mime: MIMEType;
+  try {
+    mime = new MIMEType(header);
+  } catch {
+    return { essence: '' };
   }
+  const media: MediaType = { essence: mime.essence };
+  const charset = mime.params.get('charset')?.trim().toLowerCase();
+  if (charset) media.charset = charset;
   return media;
 }
 
