@@ -70,6 +70,9 @@ describeWithPostgres('plans on a Postgres journal (issue 11)', () => {
     const orders = api.hitsFor('POST /orders').filter((hit) => hit.headers['idempotency-key'] === idempotencyKeyFor(p.id, 'order'));
     expect(orders.map((hit) => JSON.parse(hit.body) as unknown)).toEqual([{ customerId: 'u_1', amount: 5 }]);
     expect((await b.executor.journal.listOutbox({ executionId: p.id, actionId: '@plan' })).map((event) => event.type)).toEqual(['plan.confirmation.requested', 'plan.execute.completed']);
+    // executor.list shows the plan's actions, not its own row, in the page and in the total.
+    const listed = await b.executor.list({ search: p.id });
+    expect({ ids: listed.executions.map((row) => row.actionId).sort(), total: listed.total }).toEqual({ ids: ['get_user', 'order'], total: 2 });
   });
 
   it('a confirmation timeout that fell due with no process running fires on another machine\'s resumeAll', async () => {
