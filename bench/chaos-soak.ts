@@ -65,7 +65,7 @@ export interface ChaosReport {
   seed: number;
 }
 
-interface Planned {
+export interface Planned {
   kind: ChaosKind;
   route: string;
   request: ActionExecuteRequest;
@@ -73,7 +73,7 @@ interface Planned {
 
 const fast = { maxAttempts: 4, initialDelay: 40, maxDelay: 200, backoffMultiplier: 2, jitter: true, retryableErrors: ['api_unexpected_status' as const, 'network_timeout' as const, 'network_connection_refused' as const] };
 
-function chaosDefinitions(url: string): ActionDefinition[] {
+export function chaosDefinitions(url: string): ActionDefinition[] {
   const base = definition(url, { retryPolicy: fast, inputSchema: { n: 'string' } });
   return [
     { ...base, id: 'chaos-get', endpoint: { url: `${url}/items/{n}`, method: 'GET', headers: { Accept: 'application/json' }, timeout: 5000 } },
@@ -83,7 +83,7 @@ function chaosDefinitions(url: string): ActionDefinition[] {
 }
 
 /** The workload: a seeded mix of kinds, each with a script of (sometimes slow, sometimes failing) answers. */
-function plan(api: ScriptedApi, count: number, random: () => number): Planned[] {
+export function plan(api: ScriptedApi, count: number, random: () => number): Planned[] {
   const slow = (): number => (random() < 0.5 ? Math.floor(random() * 60) : 0);
   return Array.from({ length: count }, (_, i) => {
     const pick = random();

@@ -24,6 +24,8 @@ export interface Hit {
   path: string;
   headers: IncomingMessage['headers'];
   body: string;
+  /** When the request arrived (epoch ms), for ordering hits of several processes. */
+  at: number;
 }
 
 export interface ScriptedApi {
@@ -74,7 +76,8 @@ export async function startScriptedApi(): Promise<ScriptedApi> {
   const server = createServer((req, res) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-      const hit: Hit = { method: req.method ?? 'GET', path, headers: req.headers, body: await readBody(req) };
+      const at = Date.now();
+      const hit: Hit = { method: req.method ?? 'GET', path, headers: req.headers, body: await readBody(req), at };
       api.hits.push(hit);
       api.onRequest?.(hit);
       const route = `${hit.method} ${path}`;
