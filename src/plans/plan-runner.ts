@@ -63,6 +63,7 @@ export interface PlanRunStart {
 const CANCEL_RETRY_MS = 2;
 const CANCEL_RETRIES = 500;
 
+/** One plan run being driven by this process: its records as last committed, its lease, its inbox. */
 export class PlanRun {
   readonly key: ExecutionKey;
   readonly plan: ExecutionPlan;

@@ -190,6 +190,7 @@ async function planShow(positionals: string[], flags: PlanFlags, io: CliIo): Pro
   }
 }
 
+/** The `plan` command of the command table (src/cli/command-table.ts). */
 export const planCommand = defineCommand({
   name: 'plan',
   summary: 'run an execution plan, answer its confirmations, cancel it, show it',
