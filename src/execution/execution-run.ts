@@ -14,7 +14,7 @@ import type { ErrorDetail } from '../schemas/errors.ts';
 import type { ActionDefinition } from '../schemas/action-definition.ts';
 import type { ApiCatalogEntry } from '../schemas/catalog.ts';
 import type { HttpTraceEntry } from '../schemas/execution-state.ts';
-import type { AttemptOutcome, PreparedRequest } from '../http/http-types.ts';
+import type { AttemptOutcome, PreparedRequest, ResponseOutcome } from '../http/http-types.ts';
 import type { Clock } from '../support/clock.ts';
 import { createRedactor, type Redactor } from '../redaction/redaction.ts';
 import type { StoredRequest } from './request-identity.ts';
@@ -31,6 +31,7 @@ import { needsHealthProbe, probeHealth, type CatalogMatch } from '../catalog/cat
 import { outputFromBody } from '../http/body/body-output.ts';
 import { storageIdFor } from './storage-ids.ts';
 import { redactingSink } from '../redaction/redacting-sink.ts';
+import { bodyItemOf, storedBodyOutput, type StoredBodyOutput } from './stored-body-output.ts';
 
 /** What a step observed that a replay must feed back: the clock readings and random draws it used. */
 export interface StepFacts {
@@ -63,6 +64,8 @@ export interface RunDependencies {
   tokenCache: TokenCache;
   /** Bytes of a response body kept in memory (and in the journal) before it streams to storage. */
   inlineBodyLimit: number;
+  /** The largest streamed body read back to be validated and mapped to output fields. */
+  maxMappedBodyBytes: number;
 }
 
 /** What the journal stores for an attempt whose request left but whose outcome never arrived. */
@@ -116,6 +119,8 @@ export class ExecutionRun {
   private readonly outcomes = new Map<number, AttemptOutcome>();
   /** Intents this run wrote (request record and start time), by attempt. */
   private readonly intents = new Map<number, { request: HttpTraceEntry['request']; startedAt: number }>();
+  /** Output fields of a stored body left out of the journaled record, by attempt (named by `store`). */
+  private readonly omittedFields = new Map<number, string[]>();
 
   /**
    * `fresh`: this run created the execution, so every attempt it has is one this run made — the
@@ -291,13 +296,13 @@ export class ExecutionRun {
     const definition = this.requireDefinition();
     const { clock } = this.deps;
     const authenticator = this.authenticator;
-    const bodyId = storageIdFor(this.key, `attempt-${attempt}.body`);
+    const body = bodyItemOf(this.key, attempt);
     const outcome = await sendAttempt(prepared, {
       timeoutMs: definition.endpoint.timeout,
       ...(authenticator ? { auth: authenticator.hook, authHeaderNames: authenticator.headerNames() } : {}),
       redactor: this.redactor,
       ...(this.entry ? { quirks: this.entry.quirks } : {}),
-      sink: redactingSink(this.deps.storage.bodySink('bodies', bodyId), this.redactor),
+      sink: redactingSink(this.deps.storage.bodySink(body.collection, body.id), this.redactor),
       inlineLimit: this.deps.inlineBodyLimit,
       signal,
       now: () => clock.now(),
@@ -384,6 +389,7 @@ export class ExecutionRun {
     });
     if (classification.ok) {
       if (outcome.kind !== 'response') throw new Error('a network error cannot classify as success');
+      if (outcome.body.location && outcome.body.kind === 'json') return { event: await this.succeedStored(attempt, outcome, definition), facts: facts() };
       try {
         if (outcome.body.kind === 'json') validateOutput(definition, outcome.body.json);
         else if (outcome.body.kind !== 'binary' && Object.keys(definition.outputSchema).length > 0) {
@@ -429,6 +435,50 @@ export class ExecutionRun {
     };
   }
 
+  /** The stored body of a success, read back from storage. */
+  private readStored(attempt: number, outcome: ResponseOutcome, definition: ActionDefinition): Promise<StoredBodyOutput> {
+    return storedBodyOutput({
+      storage: this.deps.storage,
+      key: this.key,
+      attempt,
+      outcome,
+      definition,
+      quirks: this.entry?.quirks,
+      maxRecordBytes: this.deps.inlineBodyLimit,
+      maxBodyBytes: this.deps.maxMappedBodyBytes,
+      redact: (text) => this.redactor.text(text),
+    });
+  }
+
+  /**
+   * A JSON success whose body streamed to storage: validated against outputSchema and mapped to output
+   * fields as a small body is (EXEC-010 at any size), within the inline budget. Over the mapping cap it
+   * fails when there is a schema to check, and otherwise completes with the stored-body descriptor.
+   */
+  private async succeedStored(attempt: number, outcome: ResponseOutcome, definition: ActionDefinition): Promise<ExecutionEvent> {
+    const stored = await this.readStored(attempt, outcome, definition);
+    const hasSchema = Object.keys(definition.outputSchema).length > 0;
+    if (stored.kind === 'failed' || (stored.kind === 'too_large' && hasSchema)) {
+      this.log('error', `failed: ${stored.error.message}`, { category: stored.error.category, code: stored.error.code });
+      return { type: 'FAILED', error: this.withCatalogNote(this.redactor.json({ ...stored.error, statusCode: outcome.status })) };
+    }
+    if (stored.kind !== 'mapped') {
+      if (stored.kind === 'too_large') this.log('warn', `${stored.error.message} With no outputSchema, the action completes with the stored body as its output.`);
+      return { type: 'SUCCEEDED', output: outputFromBody(outcome.body) };
+    }
+    try {
+      validateOutput(definition, stored.json);
+    } catch (error) {
+      if (isActionError(error)) return { type: 'FAILED', error: this.withCatalogNote({ ...error.detail, statusCode: outcome.status }) };
+      throw error;
+    }
+    this.omittedFields.set(attempt, stored.omitted);
+    if (stored.omitted.length > 0) {
+      this.log('warn', `output field(s) ${stored.omitted.join(', ')} left out of the journaled output (over the ${this.deps.inlineBodyLimit}-byte inline limit); they are in the stored body at ${outcome.body.location?.path ?? 'storage'}`);
+    }
+    return { type: 'SUCCEEDED', output: stored.output };
+  }
+
   /** Output-validation failures are built here, not by classification: give them the catalog note too. */
   private withCatalogNote<T extends { context: Record<string, string> }>(error: T): T {
     return this.catalogNote ? { ...error, context: { ...error.context, catalogUnavailable: this.catalogNote } } : error;
@@ -454,12 +504,29 @@ export class ExecutionRun {
 
   // ---- storing ---------------------------------------------------------------------------------
 
+  /** The fields classification left out of the output; read back again after a resume into storing. */
+  private async omittedOf(attempt: number, outcome: ResponseOutcome): Promise<string[]> {
+    const known = this.omittedFields.get(attempt);
+    if (known) return known;
+    const definition = this.definition;
+    if (outcome.body.kind !== 'json' || !definition) return [];
+    await this.prepare(); // the catalog entry's quirks decide how the body is read
+    const stored = await this.readStored(attempt, outcome, definition);
+    return stored.kind === 'mapped' ? stored.omitted : [];
+  }
+
   /** Saves the output (idempotent: same id, same bytes); a body already streamed to storage is the output. */
   store(attempt: number, output: Record<string, string>): Step {
     return {
       act: async () => {
         const outcome = await this.recordedOutcome(attempt);
-        if (outcome.kind === 'response' && outcome.body.location) return { event: { type: 'STORED', location: outcome.body.location } };
+        if (outcome.kind === 'response' && outcome.body.location) {
+          const omitted = await this.omittedOf(attempt, outcome);
+          const location = outcome.body.location;
+          if (omitted.length === 0) return { event: { type: 'STORED', location } };
+          // The output location says which fields it holds that the journaled output does not.
+          return { event: { type: 'STORED', location: { ...location, metadata: { ...location.metadata, omittedOutputFields: JSON.stringify(omitted) } } } };
+        }
         const location = await this.deps.storage.save('outputs', storageIdFor(this.key, 'output.json'), Buffer.from(JSON.stringify(output)), {
           contentType: 'application/json',
           metadata: { executionId: this.key.executionId, actionId: this.key.actionId, attempt: String(attempt) },

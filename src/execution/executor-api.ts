@@ -14,6 +14,7 @@ import type { CustomAuthHandler } from '../auth/auth.ts';
 import type { AttemptRecord, ExecutionKey, ExecutionStatus, Journal, TransitionRecord } from '../../storage/journal.ts';
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import type { ExecutorEventListener } from './outbox-delivery.ts';
+import { DEFAULT_MAX_MAPPED_BODY_BYTES } from '../http/body/stored-body.ts';
 
 /** Where state lives by default: the CLI and the library agree on these. */
 export const DEFAULT_PATHS = {
@@ -66,8 +67,16 @@ export interface ActionExecutorOptions {
   credentials?: Record<string, string> | ((key: ExecutionKey, names: string[]) => Record<string, string> | undefined);
   /** Lease time-to-live; renewed at a third of it while running. @default 30000 */
   leaseTtlMs?: number;
-  /** Response bytes kept inline (and in the journal) before a body streams to storage. @default 1048576 (1 MiB) */
+  /**
+   * Response bytes kept inline (and in the journal) before a body streams to storage. Also the most an
+   * output record read from a streamed body may hold. @default 1048576 (1 MiB)
+   */
   inlineBodyLimit?: number;
+  /**
+   * The largest streamed JSON body read back from storage to be validated against outputSchema and
+   * mapped to output fields (docs/limits.md); a larger one is "too large to map". @default 67108864 (64 MiB)
+   */
+  maxMappedBodyBytes?: number;
   /**
    * Size limits on submitted requests, in UTF-8 bytes (docs/limits.md). A request over them is refused
    * by `execute` as `validation_failed` (`REQUEST_TOO_LARGE` / `INPUT_TOO_LARGE`) before anything is
@@ -94,6 +103,7 @@ export const EXECUTOR_DEFAULTS = {
   durability: 'process' as Durability,
   leaseTtlMs: 30_000,
   inlineBodyLimit: 1024 * 1024,
+  maxMappedBodyBytes: DEFAULT_MAX_MAPPED_BODY_BYTES,
   resumeConcurrency: 32,
 } as const;
 

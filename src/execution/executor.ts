@@ -97,6 +97,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     customAuth: options.customAuth ?? {},
     tokenCache,
     inlineBodyLimit: options.inlineBodyLimit ?? EXECUTOR_DEFAULTS.inlineBodyLimit,
+    maxMappedBodyBytes: options.maxMappedBodyBytes ?? EXECUTOR_DEFAULTS.maxMappedBodyBytes,
   };
 
   function credentialsFor(record: ExecutionRecord, stored: StoredRequest): Record<string, string> {
