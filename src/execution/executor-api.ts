@@ -15,6 +15,7 @@ import type { AttemptRecord, ExecutionKey, ExecutionStatus, Journal, TransitionR
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import type { ExecutorEventListener } from './outbox-delivery.ts';
 import { DEFAULT_MAX_MAPPED_BODY_BYTES } from '../http/body/stored-body.ts';
+import type { CheckedExecutionState } from './stored-output-check.ts';
 
 /** Where state lives by default: the CLI and the library agree on these. */
 export const DEFAULT_PATHS = {
@@ -157,18 +158,25 @@ export interface ExecutionTimeline {
   summary: ExecutionSummary;
   transitions: TransitionRecord[];
   attempts: AttemptRecord[];
-  state: ActionExecutionState;
+  /** With `storageWarning` when the stored output is missing or corrupt. */
+  state: CheckedExecutionState;
 }
 
 export interface ActionExecutor {
-  /** Runs (or returns / resumes the recorded) execution of a request. */
-  execute(request: unknown): Promise<ActionExecutionState>;
-  /** Continues a recorded execution from its last journaled state. */
-  resume(executionId: string, actionId: string): Promise<ActionExecutionState>;
+  /**
+   * Runs (or returns / resumes the recorded) execution of a request. A recorded completed state comes
+   * back with `storageWarning` when its stored output is missing or corrupt.
+   */
+  execute(request: unknown): Promise<CheckedExecutionState>;
+  /** Continues a recorded execution from its last journaled state (a finished one: as `execute` returns it). */
+  resume(executionId: string, actionId: string): Promise<CheckedExecutionState>;
   /** Resumes every unfinished execution in the journal. */
   resumeAll(options?: { concurrency?: number }): Promise<ResumeAllReport>;
-  /** The recorded state, or undefined when there is no such execution. */
-  get(executionId: string, actionId: string): Promise<ActionExecutionState | undefined>;
+  /**
+   * The recorded state, or undefined when there is no such execution. A completed one is checked
+   * against its stored output: `storageWarning` says when that is missing or corrupt.
+   */
+  get(executionId: string, actionId: string): Promise<CheckedExecutionState | undefined>;
   /** Recorded executions, newest first, with how many match in all. */
   list(options?: ListOptions): Promise<{ executions: ExecutionSummary[]; total: number }>;
   /** The journal timeline of one execution, or undefined when there is none. */

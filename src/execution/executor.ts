@@ -25,6 +25,7 @@ import { openSqliteJournal } from '../../storage/sqlite/sqlite-journal.ts';
 import { createLocalStorageProvider } from '../../storage/local-storage-provider.ts';
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import { storageIdFor } from './storage-ids.ts';
+import { withStorageCheck, type CheckedExecutionState } from './stored-output-check.ts';
 import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
 import { testHooksOf } from './test-hooks.ts';
 import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
@@ -34,6 +35,7 @@ import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, typ
 /** The API types, so callers import the executor from one place. */
 export type { ActionExecutor, ActionExecutorOptions, ExecutionSummary, ExecutionTimeline, ListOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
 export type { ExecutorEvent, ExecutorEventListener } from './outbox-delivery.ts';
+export type { CheckedExecutionState, StorageWarning } from './stored-output-check.ts';
 export { EXECUTOR_DEFAULTS } from './executor-api.ts';
 
 const keyString = (key: ExecutionKey): string => `${key.executionId}\u0000${key.actionId}`;
@@ -241,11 +243,12 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     return promise;
   }
 
-  async function finishTerminal(record: ExecutionRecord): Promise<ActionExecutionState> {
+  /** A recorded final state: its result stored, its events delivered, its stored output verified. */
+  async function finishTerminal(record: ExecutionRecord): Promise<CheckedExecutionState> {
     const state = record.result as ActionExecutionState;
     await storeResult(record, state);
     await deliverPendingEvents();
-    return state;
+    return withStorageCheck(storage, record, state);
   }
 
   /** Takes the lease and drives the execution on — unless, read under the lease, it already ended. */
@@ -431,7 +434,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
     async get(executionId, actionId) {
       const record = await journal.get({ executionId, actionId });
-      return record ? stateOf(journal, record) : undefined;
+      return record ? withStorageCheck(storage, record, await stateOf(journal, record)) : undefined;
     },
 
     async list(opts = {}) {
@@ -451,7 +454,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       const record = await journal.get(key);
       if (!record) return undefined;
       const [transitions, attempts, state] = await Promise.all([journal.listTransitions(key), journal.listAttempts(key), stateOf(journal, record)]);
-      return { summary: summaryOf(record), transitions, attempts, state: { ...state, status: statusOf(record.stateValue) } };
+      return { summary: summaryOf(record), transitions, attempts, state: await withStorageCheck(storage, key, { ...state, status: statusOf(record.stateValue) }) };
     },
 
     async cancel(executionId, actionId, reason) {
