@@ -31,7 +31,7 @@ import { needsHealthProbe, probeHealth, type CatalogMatch } from '../catalog/cat
 import { outputFromBody } from '../http/body/body-output.ts';
 import { storageIdFor } from './storage-ids.ts';
 import { redactingSink } from '../redaction/redacting-sink.ts';
-import { bodyItemOf, storedBodyOutput, type StoredBodyOutput } from './stored-body-output.ts';
+import { bodyItemOf, storedBodyOutput, storedSuccessEvent, type StoredBodyInput } from './stored-body-output.ts';
 
 /** What a step observed that a replay must feed back: the clock readings and random draws it used. */
 export interface StepFacts {
@@ -435,48 +435,20 @@ export class ExecutionRun {
     };
   }
 
-  /** The stored body of a success, read back from storage. */
-  private readStored(attempt: number, outcome: ResponseOutcome, definition: ActionDefinition): Promise<StoredBodyOutput> {
-    return storedBodyOutput({
-      storage: this.deps.storage,
-      key: this.key,
-      attempt,
-      outcome,
-      definition,
-      quirks: this.entry?.quirks,
-      maxRecordBytes: this.deps.inlineBodyLimit,
-      maxBodyBytes: this.deps.maxMappedBodyBytes,
-      redact: (text) => this.redactor.text(text),
-    });
+  /** What reading a stored body back needs from this run. */
+  private storedInput(attempt: number, outcome: ResponseOutcome, definition: ActionDefinition): StoredBodyInput {
+    const { storage, inlineBodyLimit, maxMappedBodyBytes } = this.deps;
+    return { storage, key: this.key, attempt, outcome, definition, quirks: this.entry?.quirks, maxRecordBytes: inlineBodyLimit, maxBodyBytes: maxMappedBodyBytes, redact: (text) => this.redactor.text(text) };
   }
 
-  /**
-   * A JSON success whose body streamed to storage: validated against outputSchema and mapped to output
-   * fields as a small body is (EXEC-010 at any size), within the inline budget. Over the mapping cap it
-   * fails when there is a schema to check, and otherwise completes with the stored-body descriptor.
-   */
+  /** A JSON success whose body streamed to storage (stored-body-output.ts). */
   private async succeedStored(attempt: number, outcome: ResponseOutcome, definition: ActionDefinition): Promise<ExecutionEvent> {
-    const stored = await this.readStored(attempt, outcome, definition);
-    const hasSchema = Object.keys(definition.outputSchema).length > 0;
-    if (stored.kind === 'failed' || (stored.kind === 'too_large' && hasSchema)) {
-      this.log('error', `failed: ${stored.error.message}`, { category: stored.error.category, code: stored.error.code });
-      return { type: 'FAILED', error: this.withCatalogNote(this.redactor.json({ ...stored.error, statusCode: outcome.status })) };
-    }
-    if (stored.kind !== 'mapped') {
-      if (stored.kind === 'too_large') this.log('warn', `${stored.error.message} With no outputSchema, the action completes with the stored body as its output.`);
-      return { type: 'SUCCEEDED', output: outputFromBody(outcome.body) };
-    }
-    try {
-      validateOutput(definition, stored.json);
-    } catch (error) {
-      if (isActionError(error)) return { type: 'FAILED', error: this.withCatalogNote({ ...error.detail, statusCode: outcome.status }) };
-      throw error;
-    }
-    this.omittedFields.set(attempt, stored.omitted);
-    if (stored.omitted.length > 0) {
-      this.log('warn', `output field(s) ${stored.omitted.join(', ')} left out of the journaled output (over the ${this.deps.inlineBodyLimit}-byte inline limit); they are in the stored body at ${outcome.body.location?.path ?? 'storage'}`);
-    }
-    return { type: 'SUCCEEDED', output: stored.output };
+    const { event, omitted } = await storedSuccessEvent(this.storedInput(attempt, outcome, definition), {
+      log: (level, message, fields) => this.log(level, message, fields),
+      finishError: (error) => this.withCatalogNote(this.redactor.json(error)),
+    });
+    this.omittedFields.set(attempt, omitted);
+    return event;
   }
 
   /** Output-validation failures are built here, not by classification: give them the catalog note too. */
@@ -511,7 +483,7 @@ export class ExecutionRun {
     const definition = this.definition;
     if (outcome.body.kind !== 'json' || !definition) return [];
     await this.prepare(); // the catalog entry's quirks decide how the body is read
-    const stored = await this.readStored(attempt, outcome, definition);
+    const stored = await storedBodyOutput(this.storedInput(attempt, outcome, definition));
     return stored.kind === 'mapped' ? stored.omitted : [];
   }
 

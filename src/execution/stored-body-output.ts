@@ -5,6 +5,10 @@
  * Used by classification (validate and map) and by storing (which names the fields left out in the
  * output location, so a reader knows where they are).
  */
+import type { ExecutionEvent } from '../../machines/action-execution.ts';
+import { isActionError } from '../failure/errors.ts';
+import { outputFromBody } from '../http/body/body-output.ts';
+import { validateOutput } from '../validation/validation.ts';
 import type { ActionDefinition } from '../schemas/action-definition.ts';
 import type { ApiQuirks } from '../schemas/catalog.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
@@ -68,4 +72,40 @@ export async function storedBodyOutput(input: StoredBodyInput): Promise<StoredBo
   if (body.problem) return { kind: 'failed', error: body.problem };
   if (body.kind !== 'json') return { kind: 'unmapped' };
   return { kind: 'mapped', json: body.json, ...boundedOutputRecord(body.json, declaredFields(input.definition), input.maxRecordBytes) };
+}
+
+/** How {@link storedSuccessEvent} reports, and how a failure gets the run's catalog note and redaction. */
+export interface StoredSuccessHooks {
+  log(level: 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  finishError(error: ErrorDetail): ErrorDetail;
+}
+
+/**
+ * The event of a JSON success whose body streamed to storage: validated against outputSchema and
+ * mapped to output fields as a small body is (EXEC-010 at any size), within the inline budget. Over
+ * the mapping cap it fails when there is a schema to check, and otherwise completes with the
+ * stored-body descriptor. `omitted`: the fields left out of the output, for `store` to name.
+ */
+export async function storedSuccessEvent(input: StoredBodyInput, hooks: StoredSuccessHooks): Promise<{ event: ExecutionEvent; omitted: string[] }> {
+  const { definition, outcome } = input;
+  const stored = await storedBodyOutput(input);
+  const hasSchema = Object.keys(definition.outputSchema).length > 0;
+  if (stored.kind === 'failed' || (stored.kind === 'too_large' && hasSchema)) {
+    hooks.log('error', `failed: ${stored.error.message}`, { category: stored.error.category, code: stored.error.code });
+    return { event: { type: 'FAILED', error: hooks.finishError({ ...stored.error, statusCode: outcome.status }) }, omitted: [] };
+  }
+  if (stored.kind !== 'mapped') {
+    if (stored.kind === 'too_large') hooks.log('warn', `${stored.error.message} With no outputSchema, the action completes with the stored body as its output.`);
+    return { event: { type: 'SUCCEEDED', output: outputFromBody(outcome.body) }, omitted: [] };
+  }
+  try {
+    validateOutput(definition, stored.json);
+  } catch (error) {
+    if (isActionError(error)) return { event: { type: 'FAILED', error: hooks.finishError({ ...error.detail, statusCode: outcome.status }) }, omitted: [] };
+    throw error;
+  }
+  if (stored.omitted.length > 0) {
+    hooks.log('warn', `output field(s) ${stored.omitted.join(', ')} left out of the journaled output (over the ${input.maxRecordBytes}-byte inline limit); they are in the stored body at ${outcome.body.location?.path ?? 'storage'}`);
+  }
+  return { event: { type: 'SUCCEEDED', output: stored.output }, omitted: stored.omitted };
 }
