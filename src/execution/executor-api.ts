@@ -162,15 +162,32 @@ export interface ExecutionTimeline {
   state: CheckedExecutionState;
 }
 
+/** Options of {@link ActionExecutor.execute} and {@link ActionExecutor.resume}. */
+export interface ExecuteOptions {
+  /**
+   * When another live process holds the execution's lease, wait up to this many milliseconds (on the
+   * executor's clock) for it to end — the holder finishing (its result is then returned), dying, or
+   * its lease expiring — asking again every 250 ms, instead of failing at once with LEASE_HELD. Still
+   * held at the end: LEASE_HELD with `waitedMs` in its context. The CLI's `--wait`. @default 0
+   */
+  waitForLease?: number;
+}
+
 export interface ActionExecutor {
   /**
    * Runs (or returns / resumes the recorded) execution of a request. A recorded completed state comes
-   * back with `storageWarning` when its stored output is missing or corrupt.
+   * back with `storageWarning` when its stored output is missing or corrupt. Rejects with LEASE_HELD
+   * (`state_inconsistent`, context `holderPid`, `holderHost`, `expiresAt`) while another live process
+   * drives it, and with an InterruptedError when the executor was interrupted.
    */
-  execute(request: unknown): Promise<CheckedExecutionState>;
+  execute(request: unknown, options?: ExecuteOptions): Promise<CheckedExecutionState>;
   /** Continues a recorded execution from its last journaled state (a finished one: as `execute` returns it). */
-  resume(executionId: string, actionId: string): Promise<CheckedExecutionState>;
-  /** Resumes every unfinished execution in the journal. */
+  resume(executionId: string, actionId: string, options?: ExecuteOptions): Promise<CheckedExecutionState>;
+  /**
+   * Resumes every unfinished execution in the journal. Each one it could not resume is in `errors` with
+   * a code and a message; executions another live process holds are counted in `busy`. Rejects with an
+   * InterruptedError when the executor is interrupted meanwhile.
+   */
   resumeAll(options?: { concurrency?: number }): Promise<ResumeAllReport>;
   /**
    * The recorded state, or undefined when there is no such execution. A completed one is checked
@@ -183,6 +200,15 @@ export interface ActionExecutor {
   timeline(executionId: string, actionId: string): Promise<ExecutionTimeline | undefined>;
   /** Cancels: a running execution is stopped (its in-flight request aborted and recorded); a dormant one is ended. */
   cancel(executionId: string, actionId: string, reason?: string): Promise<ActionExecutionState>;
+  /**
+   * Stops every run at its next journaled point without recording anything more, and releases its
+   * lease: a backoff ends at once; a request in flight may finish, and its outcome is committed. Each
+   * interrupted `execute` / `resume` / `resumeAll` rejects with an InterruptedError (`isInterruptedError`,
+   * from `action-executor/errors`) naming the execution; later calls that would start or continue an
+   * execution reject with one too (reads still work). Resolves once every run has stopped. A resume —
+   * here after a restart, or by another process — carries on from the journal. @default reason 'interrupted'
+   */
+  interrupt(reason?: string): Promise<void>;
   /** Adds an outbox listener; returns a function that removes it. */
   on(listener: ExecutorEventListener): () => void;
   /** Delivers outbox events not yet delivered (also done after each execution). */

@@ -5,7 +5,7 @@
  */
 import { actionExecutionMachine, MACHINE_VERSION, type ExecutionSnapshot } from '../../machines/action-execution.ts';
 import { ExecutionContextSchema } from '../../machines/action-execution-context.ts';
-import { actionError, isActionError } from '../failure/errors.ts';
+import { actionError, InterruptedError, isActionError, isInterruptedError } from '../failure/errors.ts';
 import { ActionExecuteRequestSchema, type ActionExecuteRequest } from '../schemas/job.ts';
 import { ActionDefinitionSchema, type ActionDefinition } from '../schemas/action-definition.ts';
 import type { ActionExecutionState } from '../schemas/execution-state.ts';
@@ -25,20 +25,31 @@ import { openSqliteJournal } from '../../storage/sqlite/sqlite-journal.ts';
 import { createLocalStorageProvider } from '../../storage/local-storage-provider.ts';
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import { storageIdFor } from './storage-ids.ts';
+import { acquireExecutionLease } from './lease-acquisition.ts';
 import { withStorageCheck, type CheckedExecutionState } from './stored-output-check.ts';
 import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
 import { testHooksOf } from './test-hooks.ts';
 import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
 import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
-import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecutionSummary, type ResumeAllReport } from './executor-api.ts';
+import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecuteOptions, type ExecutionSummary, type ResumeAllReport } from './executor-api.ts';
 
 /** The API types, so callers import the executor from one place. */
-export type { ActionExecutor, ActionExecutorOptions, ExecutionSummary, ExecutionTimeline, ListOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
+export type { ActionExecutor, ActionExecutorOptions, ExecuteOptions, ExecutionSummary, ExecutionTimeline, ListOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
 export type { ExecutorEvent, ExecutorEventListener } from './outbox-delivery.ts';
 export type { CheckedExecutionState, StorageWarning } from './stored-output-check.ts';
 export { EXECUTOR_DEFAULTS } from './executor-api.ts';
 
 const keyString = (key: ExecutionKey): string => `${key.executionId}\u0000${key.actionId}`;
+
+/** `waitForLease`, checked: a number of milliseconds, 0 when absent. */
+function leaseWaitOf(options: ExecuteOptions): number {
+  const wait = options.waitForLease ?? 0;
+  if (typeof wait === 'number' && Number.isFinite(wait) && wait >= 0) return wait;
+  throw actionError('validation_failed', `options.waitForLease must be a non-negative number of milliseconds, got ${JSON.stringify(wait) ?? String(wait)}.`, {
+    code: 'INVALID_OPTION',
+    context: { option: 'waitForLease', value: String(wait) },
+  });
+}
 
 function summaryOf(record: ExecutionRecord): ExecutionSummary {
   return {
@@ -88,6 +99,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   /** Executions this executor drives now: their promise and how to cancel or stop them. */
   const running = new Map<string, { promise: Promise<ActionExecutionState>; cancel: AbortController; stop: AbortController }>();
   let closed = false;
+  /** Aborted by `interrupt`: every run stops at its next journaled point, and no new one starts. */
+  const interruption = new AbortController();
 
   const runDeps = {
     journal,
@@ -130,24 +143,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
   const deliverPendingEvents = (): Promise<number> => deliverOutbox(journal, listeners, () => clock.now(), logger);
 
-  async function acquire(key: ExecutionKey): Promise<{ fence: Fence; record: ExecutionRecord }> {
-    const lease = await journal.acquireLease(key, clock.now(), leaseTtlMs);
-    if (!lease.acquired) {
-      throw actionError(
-        'state_inconsistent',
-        `Execution ${key.executionId} / ${key.actionId} is being run by another live process (pid ${lease.heldBy.pid} on ${lease.heldBy.host}); its lease runs until ${new Date(lease.expiresAt).toISOString()} unless renewed.`,
-        {
-          code: 'LEASE_HELD',
-          retryable: true,
-          context: { ...key, holderPid: String(lease.heldBy.pid), holderHost: lease.heldBy.host, expiresAt: new Date(lease.expiresAt).toISOString() },
-          suggestion: 'Let that process finish it (resubmitting returns its result), or wait for it: `--wait` on the CLI.',
-        },
-      );
-    }
-    if (lease.tookOverFrom) {
-      logger.warn({ ...key, previousOwner: lease.tookOverFrom }, `took over the lease of execution ${key.executionId} / ${key.actionId} from pid ${lease.tookOverFrom.pid} on ${lease.tookOverFrom.host}: ${lease.reason ?? 'it was free'}`);
-    }
-    return { fence: lease.fence, record: lease.record };
+  /** Takes the lease, waiting up to `waitMs` for a live holder (see lease-acquisition.ts). */
+  function acquire(key: ExecutionKey, waitMs = 0): Promise<{ fence: Fence; record: ExecutionRecord }> {
+    return acquireExecutionLease(key, { journal, clock, logger, ttlMs: leaseTtlMs, waitMs, signal: interruption.signal });
   }
 
   /**
@@ -221,6 +219,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
           clock,
           cancel: cancel.signal,
           stop: stop.signal,
+          interrupt: interruption.signal,
           onTransition: options.onTransition,
           inspect: options.inspect,
           faultHook: hooks.faultHook,
@@ -233,6 +232,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       } catch (error) {
         // Stopped unrecorded (infrastructure, lost lease, interrupt): free the lease so a resume can start at once.
         if (fence) await journal.releaseLease(key, fence).catch(() => undefined);
+        if (isInterruptedError(error)) throw new InterruptedError(error.reason, key);
         throw error;
       } finally {
         clearInterval(renew);
@@ -252,11 +252,11 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   }
 
   /** Takes the lease and drives the execution on — unless, read under the lease, it already ended. */
-  async function resumeLeased(record: ExecutionRecord, stored: StoredRequest, credentials: (current: ExecutionRecord) => Record<string, string>): Promise<ActionExecutionState> {
+  async function resumeLeased(record: ExecutionRecord, stored: StoredRequest, credentials: (current: ExecutionRecord) => Record<string, string>, waitMs = 0): Promise<ActionExecutionState> {
     if (isTerminalStatus(record.status)) return finishTerminal(record);
     const live = running.get(keyString(record));
     if (live) return live.promise;
-    const { fence, record: current } = await acquire(record);
+    const { fence, record: current } = await acquire(record, waitMs);
     let snapshot: ExecutionSnapshot;
     try {
       if (isTerminalStatus(current.status)) {
@@ -271,13 +271,15 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     return run({ key: record, stored, definition: definitionFor(stored, current), credentials: credentials(current), snapshot, staged: [], fence, createdAt: current.createdAt, fresh: false });
   }
 
-  function resumeRecord(record: ExecutionRecord): Promise<ActionExecutionState> {
+  function resumeRecord(record: ExecutionRecord, waitMs = 0): Promise<ActionExecutionState> {
     const stored = record.request as StoredRequest;
-    return resumeLeased(record, stored, (current) => credentialsFor(current, stored));
+    return resumeLeased(record, stored, (current) => credentialsFor(current, stored), waitMs);
   }
 
+  /** Calls that start or continue executions are refused once the executor is closed or interrupted. */
   function ensureOpen(): void {
     if (closed) throw new Error('the executor is closed');
+    if (interruption.signal.aborted) throw interruption.signal.reason;
   }
 
   function unknownExecution(key: ExecutionKey): never {
@@ -288,7 +290,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     });
   }
 
-  async function submit(request: ActionExecuteRequest): Promise<ActionExecutionState> {
+  async function submit(request: ActionExecuteRequest, waitMs: number): Promise<ActionExecutionState> {
     const key: ExecutionKey = { executionId: request.executionId, actionId: request.action.id };
     const stored = toStoredRequest(request);
     const hash = requestHash(request);
@@ -305,7 +307,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
           },
         );
       }
-      return resumeLeased(record, stored, () => request.context.credentials);
+      return resumeLeased(record, stored, () => request.context.credentials, waitMs);
     }
     const live = running.get(keyString(key));
     if (live) return live.promise;
@@ -331,7 +333,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       return await run({ key, stored, definition, credentials: request.context.credentials, snapshot, staged, fence: null, createdAt: now, fresh: true });
     } catch (error) {
       // Another submission created it between our read and our commit: treat ours as a resubmission.
-      if (error instanceof ExecutionExistsError) return submit(request);
+      if (error instanceof ExecutionExistsError) return submit(request, waitMs);
       throw error;
     }
   }
@@ -379,7 +381,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     journal,
     storage,
 
-    async execute(input) {
+    async execute(input, opts = {}) {
       ensureOpen();
       const parsed = ActionExecuteRequestSchema.safeParse(input);
       if (!parsed.success) {
@@ -392,14 +394,14 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       // Bad input is refused before anything is journaled.
       checkWellFormedIds(parsed.data);
       checkRequestLimits(parsed.data, limits);
-      return submit(parsed.data);
+      return submit(parsed.data, leaseWaitOf(opts));
     },
 
-    async resume(executionId, actionId) {
+    async resume(executionId, actionId, opts = {}) {
       ensureOpen();
       const record = await journal.get({ executionId, actionId });
       if (!record) return unknownExecution({ executionId, actionId });
-      return resumeRecord(record);
+      return resumeRecord(record, leaseWaitOf(opts));
     },
 
     async resumeAll(opts = {}) {
@@ -408,7 +410,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       const keys = await journal.listUnfinished();
       let next = 0;
       const worker = async (): Promise<void> => {
-        while (next < keys.length) {
+        while (next < keys.length && !interruption.signal.aborted) {
           const key = keys[next++];
           if (!key) break;
           try {
@@ -429,6 +431,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? EXECUTOR_DEFAULTS.resumeConcurrency) }, worker));
+      // Interrupted: the runs it cut short and the rows it never reached resume next time.
+      if (interruption.signal.aborted) throw interruption.signal.reason;
       return report;
     },
 
@@ -470,6 +474,14 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       if (isTerminalStatus(record.status)) return record.result as ActionExecutionState;
       // Dormant (crashed, or waiting in a process that died): end it from the journal without re-running its effect.
       return cancelDormant(record, reason);
+    },
+
+    async interrupt(reason = 'interrupted') {
+      if (!interruption.signal.aborted) {
+        interruption.abort(new InterruptedError(reason));
+        logger.warn({ reason, running: running.size }, `interrupted (${reason}): stopping ${running.size} run(s) at their next journaled point`);
+      }
+      await Promise.allSettled([...running.values()].map((entry) => entry.promise));
     },
 
     on(listener) {
