@@ -125,8 +125,12 @@ export interface ResumeAllReport {
   skipped: number;
   /** Executions another live process holds. */
   busy: number;
-  /** Executions that could not be resumed, with why (infrastructure error, version mismatch, …). */
-  errors: { executionId: string; actionId: string; message: string; code?: string }[];
+  /**
+   * Every execution that could not be resumed, with why: `code` is the ActionError's code
+   * (MACHINE_VERSION_MISMATCH, SNAPSHOT_INVALID, JOURNAL_CORRUPT_JSON, STORED_REQUEST_INVALID, …), or
+   * INFRASTRUCTURE / INTERNAL for other errors; `message` names the execution.
+   */
+  errors: { executionId: string; actionId: string; message: string; code: string }[];
 }
 
 /** One row of {@link ActionExecutor.list}. */

@@ -5,14 +5,14 @@
  */
 import { actionExecutionMachine, MACHINE_VERSION, type ExecutionSnapshot } from '../../machines/action-execution.ts';
 import { ExecutionContextSchema } from '../../machines/action-execution-context.ts';
-import { actionError, InterruptedError, isActionError, isInterruptedError } from '../failure/errors.ts';
+import { actionError, InterruptedError, isInterruptedError } from '../failure/errors.ts';
 import { ActionExecuteRequestSchema, type ActionExecuteRequest } from '../schemas/job.ts';
 import { ActionDefinitionSchema, type ActionDefinition } from '../schemas/action-definition.ts';
 import type { ActionExecutionState } from '../schemas/execution-state.ts';
 import { systemClock } from '../support/clock.ts';
 import { silentLogger } from '../support/logger.ts';
 import { formatZodIssues } from '../support/zod-issues.ts';
-import { requestHash, toStoredRequest, type StoredRequest } from './request-identity.ts';
+import { requestHash, storedRequestOf, toStoredRequest, type StoredRequest } from './request-identity.ts';
 import { buildActionExecutionState, stateOf, statusOf, tracesOf } from './execution-state.ts';
 import { ExecutionRun } from './execution-run.ts';
 import { driveExecution, ExecutionExistsError, persistedSnapshot } from './driver.ts';
@@ -26,12 +26,13 @@ import { createLocalStorageProvider } from '../../storage/local-storage-provider
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import { storageIdFor } from './storage-ids.ts';
 import { acquireExecutionLease } from './lease-acquisition.ts';
+import { resumeAllUnfinished } from './resume-all.ts';
 import { withStorageCheck, type CheckedExecutionState } from './stored-output-check.ts';
 import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
 import { testHooksOf } from './test-hooks.ts';
 import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
 import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
-import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecuteOptions, type ExecutionSummary, type ResumeAllReport } from './executor-api.ts';
+import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecuteOptions, type ExecutionSummary } from './executor-api.ts';
 
 /** The API types, so callers import the executor from one place. */
 export type { ActionExecutor, ActionExecutorOptions, ExecuteOptions, ExecutionSummary, ExecutionTimeline, ListOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
@@ -271,8 +272,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     return run({ key: record, stored, definition: definitionFor(stored, current), credentials: credentials(current), snapshot, staged: [], fence, createdAt: current.createdAt, fresh: false });
   }
 
-  function resumeRecord(record: ExecutionRecord, waitMs = 0): Promise<ActionExecutionState> {
-    const stored = record.request as StoredRequest;
+  async function resumeRecord(record: ExecutionRecord, waitMs = 0): Promise<ActionExecutionState> {
+    if (isTerminalStatus(record.status)) return finishTerminal(record);
+    const stored = storedRequestOf(record);
     return resumeLeased(record, stored, (current) => credentialsFor(current, stored), waitMs);
   }
 
@@ -406,31 +408,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
     async resumeAll(opts = {}) {
       ensureOpen();
-      const report: ResumeAllReport = { resumed: 0, completed: 0, failed: 0, skipped: 0, busy: 0, errors: [] };
-      const keys = await journal.listUnfinished();
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < keys.length && !interruption.signal.aborted) {
-          const key = keys[next++];
-          if (!key) break;
-          try {
-            const record = await journal.get(key);
-            if (!record) continue;
-            const state = await resumeRecord(record);
-            report.resumed += 1;
-            if (state.status === 'completed') report.completed += 1;
-            else if (state.status === 'failed') report.failed += 1;
-            else if (state.status === 'skipped') report.skipped += 1;
-          } catch (error) {
-            if (isActionError(error) && error.detail.code === 'LEASE_HELD') report.busy += 1;
-            else {
-              const code = isActionError(error) ? error.detail.code : undefined;
-              report.errors.push({ ...key, message: error instanceof Error ? error.message : String(error), ...(code ? { code } : {}) });
-            }
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? EXECUTOR_DEFAULTS.resumeConcurrency) }, worker));
+      const concurrency = opts.concurrency ?? EXECUTOR_DEFAULTS.resumeConcurrency;
+      const report = await resumeAllUnfinished({ journal, resume: (record) => resumeRecord(record), concurrency, signal: interruption.signal });
       // Interrupted: the runs it cut short and the rows it never reached resume next time.
       if (interruption.signal.aborted) throw interruption.signal.reason;
       return report;
