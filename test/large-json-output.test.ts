@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { createHarness, definition, executeRequest, EXEC_ID, type Harness } from './support/executor-harness.ts';
 import type { SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
+import { withTestHooks } from '../src/execution/test-hooks.ts';
+import { InfrastructureError } from '../src/failure/errors.ts';
 
 let api: ScriptedApi;
 let h: Harness | undefined;
@@ -95,6 +97,24 @@ describe('large JSON responses (issue 13 item 7)', () => {
     expect(state.result.outputLocation.metadata['omittedOutputFields']).toBe('["first"]');
   });
 
+  it('a crash after classification (storing journaled, not done): the resumed store still names the fields left out', async () => {
+    h = createHarness([definition(api.url)]);
+    api.script('GET /users/u_1', [{ status: 200, body: bigBody(2 * MiB) }]);
+    const crashing = h.reopen(
+      withTestHooks({}, {
+        faultHook: (point) => {
+          if (point === 'transition:storing') throw new InfrastructureError('simulated crash after the storing transition was journaled');
+        },
+      }),
+    );
+    await expect(crashing.execute(request())).rejects.toThrow('simulated crash');
+    const state = await h.reopen().resume(EXEC_ID, 'get_user');
+    if (state.result?.status !== 'success') throw new Error(`expected success, got ${JSON.stringify(state.result)}`);
+    expect(state.result.output).toEqual({ id: 'b' });
+    expect(state.result.outputLocation.metadata['omittedOutputFields']).toBe('["data"]');
+    expect(api.hits).toHaveLength(1);
+  });
+
   it('broken JSON streamed to storage is INVALID_JSON with its position, as a small body would be', async () => {
     h = createHarness([definition(api.url)]);
     api.script('GET /users/u_1', [{ status: 200, raw: `{"id":"b","data":"${'x'.repeat(2 * MiB)}"`, headers: { 'content-type': 'application/json' } }]);
@@ -116,6 +136,7 @@ describe('large JSON responses (issue 13 item 7)', () => {
     const other = await plain.execute(executeRequest('get_user', 'get-user', { userId: 'u_1' }, {}, '7d3f1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5c'));
     if (other.result?.status !== 'success') throw new Error(`expected success, got ${JSON.stringify(other.result)}`);
     expect(other.result.output).toMatchObject({ encoding: 'utf-8', contentType: 'application/json', size: String(other.result.outputLocation.size) });
+    expect(other.result.outputLocation.metadata['notMapped']).toContain('too large to map');
   });
 
   it('a stored body changed on disk before classification is caught by its checksum, not parsed', async () => {

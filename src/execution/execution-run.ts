@@ -31,7 +31,7 @@ import { needsHealthProbe, probeHealth, type CatalogMatch } from '../catalog/cat
 import { outputFromBody } from '../http/body/body-output.ts';
 import { storageIdFor } from './storage-ids.ts';
 import { redactingSink } from '../redaction/redacting-sink.ts';
-import { bodyItemOf, storedBodyOutput, storedSuccessEvent, type StoredBodyInput } from './stored-body-output.ts';
+import { bodyItemOf, storedBodyMetadata, storedBodyOutput, storedSuccessEvent, type StoredBodyInput } from './stored-body-output.ts';
 
 /** What a step observed that a replay must feed back: the clock readings and random draws it used. */
 export interface StepFacts {
@@ -119,8 +119,8 @@ export class ExecutionRun {
   private readonly outcomes = new Map<number, AttemptOutcome>();
   /** Intents this run wrote (request record and start time), by attempt. */
   private readonly intents = new Map<number, { request: HttpTraceEntry['request']; startedAt: number }>();
-  /** Output fields of a stored body left out of the journaled record, by attempt (named by `store`). */
-  private readonly omittedFields = new Map<number, string[]>();
+  /** What `store` adds to a stored body's location metadata (fields left out of the output), by attempt. */
+  private readonly storedMetadata = new Map<number, Record<string, string>>();
 
   /**
    * `fresh`: this run created the execution, so every attempt it has is one this run made — the
@@ -443,11 +443,11 @@ export class ExecutionRun {
 
   /** A JSON success whose body streamed to storage (stored-body-output.ts). */
   private async succeedStored(attempt: number, outcome: ResponseOutcome, definition: ActionDefinition): Promise<ExecutionEvent> {
-    const { event, omitted } = await storedSuccessEvent(this.storedInput(attempt, outcome, definition), {
+    const { event, metadata } = await storedSuccessEvent(this.storedInput(attempt, outcome, definition), {
       log: (level, message, fields) => this.log(level, message, fields),
       finishError: (error) => this.withCatalogNote(this.redactor.json(error)),
     });
-    this.omittedFields.set(attempt, omitted);
+    this.storedMetadata.set(attempt, metadata);
     return event;
   }
 
@@ -476,15 +476,15 @@ export class ExecutionRun {
 
   // ---- storing ---------------------------------------------------------------------------------
 
-  /** The fields classification left out of the output; read back again after a resume into storing. */
-  private async omittedOf(attempt: number, outcome: ResponseOutcome): Promise<string[]> {
-    const known = this.omittedFields.get(attempt);
+  /** What classification noted about a stored body's output; read back again after a resume into storing. */
+  private async metadataOf(attempt: number, outcome: ResponseOutcome): Promise<Record<string, string>> {
+    const known = this.storedMetadata.get(attempt);
     if (known) return known;
     const definition = this.definition;
-    if (outcome.body.kind !== 'json' || !definition) return [];
+    if (outcome.body.kind !== 'json' || !definition) return {};
     await this.prepare(); // the catalog entry's quirks decide how the body is read
-    const stored = await storedBodyOutput(this.storedInput(attempt, outcome, definition));
-    return stored.kind === 'mapped' ? stored.omitted : [];
+    const input = this.storedInput(attempt, outcome, definition);
+    return storedBodyMetadata(await storedBodyOutput(input), input);
   }
 
   /** Saves the output (idempotent: same id, same bytes); a body already streamed to storage is the output. */
@@ -493,11 +493,10 @@ export class ExecutionRun {
       act: async () => {
         const outcome = await this.recordedOutcome(attempt);
         if (outcome.kind === 'response' && outcome.body.location) {
-          const omitted = await this.omittedOf(attempt, outcome);
+          const notes = await this.metadataOf(attempt, outcome);
           const location = outcome.body.location;
-          if (omitted.length === 0) return { event: { type: 'STORED', location } };
-          // The output location says which fields it holds that the journaled output does not.
-          return { event: { type: 'STORED', location: { ...location, metadata: { ...location.metadata, omittedOutputFields: JSON.stringify(omitted) } } } };
+          // The output location says what it holds that the journaled output does not.
+          return { event: { type: 'STORED', location: Object.keys(notes).length === 0 ? location : { ...location, metadata: { ...location.metadata, ...notes } } } };
         }
         const location = await this.deps.storage.save('outputs', storageIdFor(this.key, 'output.json'), Buffer.from(JSON.stringify(output)), {
           contentType: 'application/json',

@@ -74,9 +74,20 @@ export async function storedBodyOutput(input: StoredBodyInput): Promise<StoredBo
   return { kind: 'mapped', json: body.json, ...boundedOutputRecord(body.json, declaredFields(input.definition), input.maxRecordBytes) };
 }
 
+/**
+ * What the output location adds to the stored body's metadata, so the recorded state says what the
+ * output record leaves out: `omittedOutputFields` (JSON array of field names) when fields did not fit
+ * the inline budget, `notMapped` when the body was too large to map at all.
+ */
+export function storedBodyMetadata(stored: StoredBodyOutput, input: Pick<StoredBodyInput, 'maxBodyBytes'>): Record<string, string> {
+  if (stored.kind === 'mapped') return stored.omitted.length === 0 ? {} : { omittedOutputFields: JSON.stringify(stored.omitted) };
+  if (stored.kind === 'too_large') return { notMapped: `too large to map to output fields: bodies over ${input.maxBodyBytes} bytes (maxMappedBodyBytes) are stored, not parsed` };
+  return {};
+}
+
 /** How {@link storedSuccessEvent} reports, and how a failure gets the run's catalog note and redaction. */
 export interface StoredSuccessHooks {
-  log(level: 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  log(level: 'info' | 'error', message: string, fields?: Record<string, unknown>): void;
   finishError(error: ErrorDetail): ErrorDetail;
 }
 
@@ -84,28 +95,28 @@ export interface StoredSuccessHooks {
  * The event of a JSON success whose body streamed to storage: validated against outputSchema and
  * mapped to output fields as a small body is (EXEC-010 at any size), within the inline budget. Over
  * the mapping cap it fails when there is a schema to check, and otherwise completes with the
- * stored-body descriptor. `omitted`: the fields left out of the output, for `store` to name.
+ * stored-body descriptor. `metadata`: what `store` adds to the output location (see {@link storedBodyMetadata}).
  */
-export async function storedSuccessEvent(input: StoredBodyInput, hooks: StoredSuccessHooks): Promise<{ event: ExecutionEvent; omitted: string[] }> {
+export async function storedSuccessEvent(input: StoredBodyInput, hooks: StoredSuccessHooks): Promise<{ event: ExecutionEvent; metadata: Record<string, string> }> {
   const { definition, outcome } = input;
   const stored = await storedBodyOutput(input);
   const hasSchema = Object.keys(definition.outputSchema).length > 0;
   if (stored.kind === 'failed' || (stored.kind === 'too_large' && hasSchema)) {
     hooks.log('error', `failed: ${stored.error.message}`, { category: stored.error.category, code: stored.error.code });
-    return { event: { type: 'FAILED', error: hooks.finishError({ ...stored.error, statusCode: outcome.status }) }, omitted: [] };
+    return { event: { type: 'FAILED', error: hooks.finishError({ ...stored.error, statusCode: outcome.status }) }, metadata: {} };
   }
   if (stored.kind !== 'mapped') {
-    if (stored.kind === 'too_large') hooks.log('warn', `${stored.error.message} With no outputSchema, the action completes with the stored body as its output.`);
-    return { event: { type: 'SUCCEEDED', output: outputFromBody(outcome.body) }, omitted: [] };
+    if (stored.kind === 'too_large') hooks.log('info', `${stored.error.message} With no outputSchema, the action completes with the stored body as its output.`);
+    return { event: { type: 'SUCCEEDED', output: outputFromBody(outcome.body) }, metadata: storedBodyMetadata(stored, input) };
   }
   try {
     validateOutput(definition, stored.json);
   } catch (error) {
-    if (isActionError(error)) return { event: { type: 'FAILED', error: hooks.finishError({ ...error.detail, statusCode: outcome.status }) }, omitted: [] };
+    if (isActionError(error)) return { event: { type: 'FAILED', error: hooks.finishError({ ...error.detail, statusCode: outcome.status }) }, metadata: {} };
     throw error;
   }
   if (stored.omitted.length > 0) {
-    hooks.log('warn', `output field(s) ${stored.omitted.join(', ')} left out of the journaled output (over the ${input.maxRecordBytes}-byte inline limit); they are in the stored body at ${outcome.body.location?.path ?? 'storage'}`);
+    hooks.log('info', `output field(s) ${stored.omitted.join(', ')} left out of the journaled output (over the ${input.maxRecordBytes}-byte inline limit); they are in the stored body at ${outcome.body.location?.path ?? 'storage'}`);
   }
-  return { event: { type: 'SUCCEEDED', output: stored.output }, omitted: stored.omitted };
+  return { event: { type: 'SUCCEEDED', output: stored.output }, metadata: storedBodyMetadata(stored, input) };
 }
