@@ -15,6 +15,7 @@ import { openSqliteJournal, type SqliteJournal } from '../storage/sqlite/sqlite-
 import { startScriptedApi, type ScriptedApi } from './support/scripted-api.ts';
 import { definition, executeRequest, EXEC_ID } from './support/executor-harness.ts';
 import { MACHINE_VERSION } from '../machines/action-execution.ts';
+import { ErrorDetailSchema } from '../src/schemas/errors.ts';
 
 let api: ScriptedApi;
 let dir: string;
@@ -74,7 +75,9 @@ describe('a lease held by a live process', () => {
       retryable: true,
       context: { ...KEY, holderPid: String(process.pid), holderHost: hostname(), expiresAt: new Date(Date.UTC(2026, 0, 1) + 30_000).toISOString() },
     });
-    expect(error.detail.context).not.toHaveProperty('waitedMs');
+    // Exactly these fields, all strings: a schema-valid ErrorDetail (the whole execution record once leaked in here).
+    expect(Object.keys(error.detail.context).sort()).toEqual(['actionId', 'executionId', 'expiresAt', 'holderHost', 'holderPid']);
+    expect(ErrorDetailSchema.safeParse(error.detail).success).toBe(true);
     expect(api.hits).toHaveLength(1);
     a.clock.advance(100);
     await a.running;

@@ -41,6 +41,8 @@ export type { CheckedExecutionState, StorageWarning } from './stored-output-chec
 export { EXECUTOR_DEFAULTS } from './executor-api.ts';
 
 const keyString = (key: ExecutionKey): string => `${key.executionId}\u0000${key.actionId}`;
+/** Just the key of a record (or key): what goes into error contexts, log lines and transition infos. */
+const keyOf = (key: ExecutionKey): ExecutionKey => ({ executionId: key.executionId, actionId: key.actionId });
 
 /** `waitForLease`, checked: a number of milliseconds, 0 when absent. */
 function leaseWaitOf(options: ExecuteOptions): number {
@@ -146,7 +148,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
   /** Takes the lease, waiting up to `waitMs` for a live holder (see lease-acquisition.ts). */
   function acquire(key: ExecutionKey, waitMs = 0): Promise<{ fence: Fence; record: ExecutionRecord }> {
-    return acquireExecutionLease(key, { journal, clock, logger, ttlMs: leaseTtlMs, waitMs, signal: interruption.signal });
+    return acquireExecutionLease(keyOf(key), { journal, clock, logger, ttlMs: leaseTtlMs, waitMs, signal: interruption.signal });
   }
 
   /**
@@ -193,7 +195,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     /** This run creates the execution (see ExecutionRun's `fresh`). */
     fresh: boolean;
   }): Promise<ActionExecutionState> {
-    const { key } = params;
+    const key = keyOf(params.key);
     const cancel = new AbortController();
     const stop = new AbortController();
     let fence = params.fence;

@@ -37,7 +37,8 @@ export function leaseHeldError(key: ExecutionKey, heldBy: LeaseOwner, expiresAt:
       code: 'LEASE_HELD',
       retryable: true,
       context: {
-        ...key,
+        executionId: key.executionId,
+        actionId: key.actionId,
         holderPid: String(heldBy.pid),
         holderHost: heldBy.host,
         expiresAt: new Date(expiresAt).toISOString(),
@@ -62,7 +63,7 @@ export async function acquireExecutionLease(key: ExecutionKey, options: LeaseAcq
     const lease = await journal.acquireLease(key, clock.now(), options.ttlMs);
     if (lease.acquired) {
       if (lease.tookOverFrom) {
-        logger.warn({ ...key, previousOwner: lease.tookOverFrom }, `took over the lease of execution ${key.executionId} / ${key.actionId} from pid ${lease.tookOverFrom.pid} on ${lease.tookOverFrom.host}: ${lease.reason ?? 'it was free'}`);
+        logger.warn({ executionId: key.executionId, actionId: key.actionId, previousOwner: lease.tookOverFrom }, `took over the lease of execution ${key.executionId} / ${key.actionId} from pid ${lease.tookOverFrom.pid} on ${lease.tookOverFrom.host}: ${lease.reason ?? 'it was free'}`);
       }
       return { fence: lease.fence, record: lease.record };
     }
