@@ -11,12 +11,14 @@
  * Shown: B is refused while A lives (LEASE_HELD, A's owner lock held); after A is killed B takes over
  * at once and the API sees exactly maxAttempts requests, none from A afterwards; and when A's lease is
  * taken while A lives (the test expires its row), A's next fenced commit is refused and A sends nothing.
+ * Two more holders a pid cannot prove dead are taken over at once: a killed one its parent never
+ * reaps (a zombie), and one that ran under another hostname (a container restarted under a new name).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -85,10 +87,29 @@ interface ProcessA {
   result: Promise<{ error?: string; finished?: string; exit: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts A (in a new pid namespace when allowed) and resolves once its first backoff is journaled. */
-async function startA(dir: string, executionId: string): Promise<ProcessA> {
-  const command = UNSHARE ? 'unshare' : process.execPath;
-  const args = [...(UNSHARE ? ['-pf', '--mount-proc', process.execPath] : []), '--import', 'tsx', CHILD];
+/**
+ * How A is started: in a new pid namespace (when allowed); under a parent that never reaps it (`sh`
+ * starts A, then becomes `sleep`), so a killed A stays a zombie; or with another hostname, as a
+ * container restarted under a new name is (a new UTS namespace).
+ */
+type Setting = 'pid-namespace' | 'unreaped' | 'other-hostname';
+const OTHER_HOSTNAME = 'restarted-container';
+
+function commandFor(setting: Setting): [string, string[]] {
+  const node = `"${process.execPath}" --import tsx "${CHILD}"`;
+  switch (setting) {
+    case 'pid-namespace':
+      return UNSHARE ? ['unshare', ['-pf', '--mount-proc', process.execPath, '--import', 'tsx', CHILD]] : [process.execPath, ['--import', 'tsx', CHILD]];
+    case 'unreaped':
+      return ['sh', ['-c', `${node} & exec sleep 120`]];
+    case 'other-hostname':
+      return ['unshare', ['-u', 'sh', '-c', `hostname ${OTHER_HOSTNAME} && exec ${node}`]];
+  }
+}
+
+/** Starts A and resolves once its first backoff is journaled. */
+async function startA(dir: string, executionId: string, setting: Setting = 'pid-namespace'): Promise<ProcessA> {
+  const [command, args] = commandFor(setting);
   const child = spawn(command, args, {
     env: { ...process.env, AE_DB: join(dir, 'journal.db'), AE_STORAGE: join(dir, 'storage'), AE_DEFINITIONS: JSON.stringify([definitionFor(url)]), AE_REQUEST: JSON.stringify(requestWith(executionId, 'token-A')) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -189,6 +210,57 @@ describe(`the lease across pid namespaces (A ${UNSHARE ? 'in its own pid namespa
       expect(await running).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS });
       expect(hits).toHaveLength(MAX_ATTEMPTS);
       expect(hits.map((h) => h.token)).toEqual(['token-A', 'token-B', 'token-B']);
+    } finally {
+      if (a.child.exitCode === null && a.child.signalCode === null) process.kill(-a.child.pid!, 'SIGKILL');
+      await b.close();
+    }
+  }, 60_000);
+});
+
+/** The state letter of /proc/<pid>/stat (`Z` for a zombie), or undefined when there is no such process. */
+function processState(pid: number): string | undefined {
+  try {
+    return /\) (\w)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+describe('dead holders a pid cannot prove dead are taken over at once (issue 13 item 2)', () => {
+  it('a killed holder its parent never reaps (a zombie, which kill(pid, 0) calls alive)', async () => {
+    const dir = mkdtempSync(join(root, 'zombie-'));
+    const executionId = '6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a33';
+    const a = await startA(dir, executionId, 'unreaped');
+    const b = openB(dir);
+    try {
+      process.kill(a.pid, 'SIGKILL');
+      await vi.waitFor(() => expect(processState(a.pid)).toBe('Z'), { timeout: 5000, interval: 5 });
+      expect(() => process.kill(a.pid, 0)).not.toThrow(); // what a pid check would have believed
+      const state = await b.execute(requestWith(executionId, 'token-B'));
+      expect(state).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS });
+    } finally {
+      process.kill(-a.child.pid!, 'SIGKILL');
+      await b.close();
+    }
+  }, 60_000);
+
+  it.skipIf(!UNSHARE)('a killed holder that ran under another hostname (a container restarted under a new name)', async () => {
+    const dir = mkdtempSync(join(root, 'hostname-'));
+    const executionId = '6f1c2a9e-3b7d-4c1e-9a2f-0d8e5b4c3a34';
+    const a = await startA(dir, executionId, 'other-hostname');
+    const b = openB(dir);
+    try {
+      const refused = await b.execute(requestWith(executionId, 'token-B')).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(isActionError(refused) && refused.detail).toMatchObject({ code: 'LEASE_HELD', context: { holderHost: OTHER_HOSTNAME } });
+      process.kill(-a.child.pid!, 'SIGKILL');
+      await a.result;
+      const started = Date.now();
+      const state = await b.execute(requestWith(executionId, 'token-B'));
+      expect(state).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS });
+      expect(Date.now() - started).toBeLessThan(10_000); // not the lease's 30 s
     } finally {
       if (a.child.exitCode === null && a.child.signalCode === null) process.kill(-a.child.pid!, 'SIGKILL');
       await b.close();
