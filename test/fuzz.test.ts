@@ -38,7 +38,7 @@ import type { ActionExecuteRequest } from '../src/schemas/job.ts';
 import type { SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
 import type { Journal } from '../storage/journal.ts';
 import { startFuzzServer, type FuzzServer } from './support/fuzz-server.ts';
-import { answerArb, canaryArb, catalogArb, definitionArb, requestArb, type AuthMode, type CatalogShape } from './support/fuzz-arbitraries.ts';
+import { answerArb, canaryArb, catalogArb, definitionArb, HOSTILE_PATTERNS, requestArb, type AuthMode, type CatalogShape } from './support/fuzz-arbitraries.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? '300');
 /** No single case may take this long: far above a normal case (milliseconds), far below a ReDoS. */
@@ -161,6 +161,14 @@ describe(`fuzz: the executor end to end (${RUNS} cases, seed ${SEED})`, () => {
         const logs: string[] = [];
         const events: ExecutorEvent[] = [];
         const definition = c.shape.definition;
+        // How many cases carry the issue 13 hostiles (FUZZ_STATS=1 prints it with the outcomes).
+        const caseText = JSON.stringify([definition, c.catalog, c.request]);
+        const hostilePattern = HOSTILE_PATTERNS.some((pattern) => caseText.includes(JSON.stringify(pattern).slice(1, -1)));
+        const backtrackingBody = c.answers.some((answer) => /^\{"message":"(a{24}|x{24}|w{24})/.test(Buffer.from(answer.body.subarray(0, 64)).toString('latin1')));
+        if (hostilePattern) tally('[has a hostile pattern]');
+        if (backtrackingBody) tally('[has a backtracking body]');
+        if (hostilePattern && backtrackingBody) tally('[has both]');
+        if (!/^[a-z_]{1,12}$/.test(c.request.actionId) || !/^[0-9a-f-]{36}$/.test(c.request.executionId)) tally('[has an unusual id]');
         const executor = createActionExecutor({
           dbPath: ':memory:',
           storageDir: dir,

@@ -460,7 +460,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     async interrupt(reason = 'interrupted') {
       if (!interruption.signal.aborted) {
         interruption.abort(new InterruptedError(reason));
-        logger.warn({ reason, running: running.size }, `interrupted (${reason}): stopping ${running.size} run(s) at their next journaled point`);
+        logger.info({ reason, running: running.size }, `interrupted (${reason}): stopping ${running.size} run(s) at their next journaled point`);
       }
       await Promise.allSettled([...running.values()].map((entry) => entry.promise));
     },

@@ -244,7 +244,7 @@ const bodyArb = (outputFields: string[]) =>
     { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(b), Buffer.from('"}')])) },
     { weight: 1, arbitrary: fc.constant(Buffer.alloc(0)) },
     { weight: 1, arbitrary: fc.constant(largeBody()) },
-    { weight: 2, arbitrary: backtrackingBody },
+    { weight: 4, arbitrary: backtrackingBody },
   );
 
 const headerValue = fc.oneof(
