@@ -341,3 +341,31 @@ export function requestArb(inputSchema: Record<string, string>): fc.Arbitrary<Re
     giveApiToken: fc.oneof({ weight: 30, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   });
 }
+
+/** A case aimed squarely at catastrophic backtracking: a hostile pattern and a body built to trigger it. */
+export interface RedosCase {
+  /** Where the pattern sits: a definition's knownErrors, a catalog rule's message pattern, or its header pattern. */
+  place: 'knownErrors' | 'catalog' | 'header';
+  pattern: string;
+  status: number;
+  /** The text the pattern backtracks on (`ccc…c!`), in the body's message and an `x-error` header. */
+  text: string;
+}
+
+/** Nested-quantifier templates; `C` is replaced by a character, `D` by another. */
+const REDOS_TEMPLATES = ['(C+)+$', '(C|CC)+$', '(C*)*$', '(C+C+)+D', '^(C+)*$', '(C|C?)+$', '(.*C){14}$', '^(CC?)*$', '(C+)+D'];
+
+export const redosCaseArb: fc.Arbitrary<RedosCase> = fc
+  .record({
+    place: fc.constantFrom('knownErrors', 'catalog', 'header' as const),
+    template: fc.oneof(fc.constantFrom(...REDOS_TEMPLATES), fc.constantFrom(...HOSTILE_PATTERNS)),
+    char: fc.constantFrom('a', 'x', 'w', '0', 'z'),
+    length: fc.integer({ min: 28, max: 5000 }),
+    status: fc.constantFrom(400, 409, 422, 429, 500, 503),
+  })
+  .map(({ place, template, char, length, status }) => ({
+    place,
+    pattern: template.replaceAll('C', char).replaceAll('D', char === 'z' ? 'y' : 'z'),
+    status,
+    text: `${char.repeat(length)}!`,
+  }));
