@@ -320,6 +320,12 @@ export function createLocalStorageProvider(rootDir: string, options: LocalStorag
 
     load,
 
+    async loadStream(collection, id) {
+      const { file } = locate(collection, id);
+      if (!(await isFile(file))) return null;
+      return streamFile(file);
+    },
+
     async exists(collection, id) {
       return isFile(locate(collection, id).file);
     },
@@ -391,6 +397,15 @@ async function hashFile(path: string): Promise<{ size: number; sha256: string }>
     throw ioFailure('load', path, error);
   }
   return { size, sha256: hash.digest('hex') };
+}
+
+/** The file's chunks; a read failure (the file removed meanwhile, EIO) is an ioFailure naming it. */
+async function* streamFile(path: string): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of createReadStream(path)) yield chunk as Buffer;
+  } catch (error) {
+    throw ioFailure('load', path, error);
+  }
 }
 
 async function isFile(path: string): Promise<boolean> {

@@ -24,7 +24,7 @@ export interface SaveOptions {
   sidecar?: boolean;
 }
 
-/** The spec's StorageProvider plus a streaming save, a BodySink for the HTTP layer, and stat. */
+/** The spec's StorageProvider plus a streaming save and load, a BodySink for the HTTP layer, and stat. */
 export interface StreamingStorageProvider extends StorageProvider {
   save(collection: string, id: string, data: Buffer, options?: SaveOptions): Promise<SaveResult>;
   /** Stores a body chunk by chunk (memory stays bounded); atomic like save. */
@@ -33,4 +33,11 @@ export interface StreamingStorageProvider extends StorageProvider {
   bodySink(collection: string, id: string): BodySink;
   /** Where a stored item is and what it holds, without reading the data; null when absent. */
   stat(collection: string, id: string): Promise<SaveResult | null>;
+  /**
+   * A stored item's bytes as a stream (a chunk or two in memory at a time); null when absent. Read
+   * this way, bodies of any size can be hashed or parsed within a cap. A provider may check the bytes
+   * against its own record while streaming (Postgres does); the executor compares them with the
+   * location it journaled.
+   */
+  loadStream(collection: string, id: string): Promise<AsyncIterable<Uint8Array> | null>;
 }

@@ -149,7 +149,8 @@ describe('runActionExecuteJob, the run body', () => {
 
   it('LEASE_HELD (another live process drives the execution) rejects as it is: retryable, so the platform retries later', async () => {
     h = createHarness([payment(api.url)]);
-    api.script('POST /payments', [{ status: 201, body: { id: 'pay_1' }, delayMs: 200 }]);
+    // The answer is held longer than the journal's owner-exit grace (250 ms), so the holder is still live when the second run asks.
+    api.script('POST /payments', [{ status: 201, body: { id: 'pay_1' }, delayMs: 800 }]);
     const request = executeRequest('pay', 'pay', { userId: 'u_1' });
     const arrived = new Promise<void>((resolve) => (api.onRequest = () => resolve()));
     const running = runActionExecuteJob(request, { executor: h.executor });

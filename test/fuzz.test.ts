@@ -1,9 +1,14 @@
 /**
  * Fuzzing the whole executor (issue 6 §3) with fast-check: random requests, definitions, catalog
  * entries and HTTP answers (any status, header and body, invalid bytes, huge headers, truncation,
- * redirects, APIs that echo the credentials back) served by a real local server. For every case:
+ * redirects, APIs that echo the credentials back) served by a real local server. Issue 13 adds
+ * hostile patterns in knownErrors and catalog rules (catastrophic backtracking such as `(a+)+$`
+ * against bodies made to trigger it, and patterns RE2 cannot compile) and hostile ids (lone
+ * surrogates, NUL and other control characters, `..`, very long). For every case:
  *
  * - `execute` resolves, or throws an ActionError (a structured refusal of the request) — nothing else;
+ * - it finishes in well under CASE_LIMIT_MS: no pattern can stall it (a backtracking engine would
+ *   take minutes on these bodies);
  * - a resolved state is terminal and passes ActionExecutionStateSchema, and so does `get`;
  * - no credential value — nor a fetched token — appears in the state, the error, any log line, any
  *   outbox event, any journal row or any stored file: raw, JSON-escaped, URL-encoded (as
@@ -33,9 +38,11 @@ import type { ActionExecuteRequest } from '../src/schemas/job.ts';
 import type { SqliteJournal } from '../storage/sqlite/sqlite-journal.ts';
 import type { Journal } from '../storage/journal.ts';
 import { startFuzzServer, type FuzzServer } from './support/fuzz-server.ts';
-import { answerArb, canaryArb, catalogArb, definitionArb, requestArb, type AuthMode, type CatalogShape } from './support/fuzz-arbitraries.ts';
+import { answerArb, canaryArb, catalogArb, definitionArb, HOSTILE_PATTERNS, requestArb, type AuthMode, type CatalogShape } from './support/fuzz-arbitraries.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? '300');
+/** No single case may take this long: far above a normal case (milliseconds), far below a ReDoS. */
+const CASE_LIMIT_MS = 10_000;
 const SEED = Number(process.env['FUZZ_SEED'] ?? '20260611');
 
 let server: FuzzServer;
@@ -154,6 +161,14 @@ describe(`fuzz: the executor end to end (${RUNS} cases, seed ${SEED})`, () => {
         const logs: string[] = [];
         const events: ExecutorEvent[] = [];
         const definition = c.shape.definition;
+        // How many cases carry the issue 13 hostiles (FUZZ_STATS=1 prints it with the outcomes).
+        const caseText = JSON.stringify([definition, c.catalog, c.request]);
+        const hostilePattern = HOSTILE_PATTERNS.some((pattern) => caseText.includes(JSON.stringify(pattern).slice(1, -1)));
+        const backtrackingBody = c.answers.some((answer) => /^\{"message":"(a{24}|x{24}|w{24})/.test(Buffer.from(answer.body.subarray(0, 64)).toString('latin1')));
+        if (hostilePattern) tally('[has a hostile pattern]');
+        if (backtrackingBody) tally('[has a backtracking body]');
+        if (hostilePattern && backtrackingBody) tally('[has both]');
+        if (!/^[a-z_]{1,12}$/.test(c.request.actionId) || !/^[0-9a-f-]{36}$/.test(c.request.executionId)) tally('[has an unusual id]');
         const executor = createActionExecutor({
           dbPath: ':memory:',
           storageDir: dir,
@@ -181,6 +196,7 @@ describe(`fuzz: the executor end to end (${RUNS} cases, seed ${SEED})`, () => {
         };
 
         const recorded: [string, string][] = [];
+        const started = performance.now();
         try {
           let state;
           try {
@@ -205,6 +221,8 @@ describe(`fuzz: the executor end to end (${RUNS} cases, seed ${SEED})`, () => {
         } finally {
           await executor.close();
         }
+        const elapsed = performance.now() - started;
+        if (elapsed > CASE_LIMIT_MS) throw new Error(`case ${caseNumber} took ${Math.round(elapsed)} ms (limit ${CASE_LIMIT_MS}): a pattern or a body stalled the executor`);
         recorded.push(['logs', logs.join('')], ['events', JSON.stringify(events)]);
         for (const file of filesUnder(dir)) recorded.push([`file ${file.slice(dir.length)}`, readFileSync(file).toString('latin1')]);
         rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ const EXPECTED: Record<string, string[]> = {
   './action-executor-jobs': ['executeActionJob', 'runActionExecuteJob'],
   './trigger-action-execution': ['triggerActionExecution', 'actionExecutionIdempotencyKey'],
   './clock': ['systemClock', 'createManualClock'],
-  './errors': ['ActionError', 'isActionError', 'InfrastructureError', 'isInfrastructureError'],
+  './errors': ['ActionError', 'isActionError', 'InfrastructureError', 'isInfrastructureError', 'InterruptedError', 'isInterruptedError'],
   './machine': ['actionExecutionMachine', 'MACHINE_VERSION'],
   './replay': ['replayRecording', 'runReplay'],
   './storage/local-storage-provider': ['createLocalStorageProvider'],
@@ -39,10 +39,12 @@ describe('package exports', () => {
     });
   }
 
-  it('the errors subpath brands survive: isActionError / isInfrastructureError recognise their classes', async () => {
+  it('the errors subpath brands survive: isActionError / isInfrastructureError / isInterruptedError recognise their classes', async () => {
     const errors = (await import(`${pkg.name}/errors`)) as typeof ErrorsModule;
     expect(errors.isActionError(errors.actionError('validation_failed', 'x'))).toBe(true);
     expect(errors.isInfrastructureError(new errors.InfrastructureError('disk full'))).toBe(true);
     expect(errors.isInfrastructureError(errors.actionError('validation_failed', 'x'))).toBe(false);
+    expect(errors.isInterruptedError(new errors.InterruptedError('SIGTERM'))).toBe(true);
+    expect(errors.isInterruptedError(new errors.InfrastructureError('disk full'))).toBe(false);
   });
 });

@@ -16,6 +16,13 @@ describe('redaction', () => {
     }
   });
 
+  it("a secret with both ! and ' as the WHATWG URL parser leaves it after encodeURIComponent (' escaped, ! not) is redacted (found by FUZZ_RUNS=10000: a fetched token echoed into a redirect's Location)", () => {
+    const token = "cnfVX!Ln2BDm'CA14X]M";
+    const url = new URL(`http://127.0.0.1:4010/moved?t=${encodeURIComponent(`Bearer ${token}`)}`).href;
+    expect(url).toContain('cnfVX!Ln2BDm%27CA14X%5DM');
+    expect(createRedactor([token]).text(url)).toBe(`http://127.0.0.1:4010/moved?t=Bearer%20${REDACTED}`);
+  });
+
   it('redacts secret-named headers and JSON fields, but keeps idempotency and rate-limit headers', () => {
     const r = createRedactor([]);
     expect(r.headers({ Authorization: 'Bearer x', 'X-Api-Key': 'k', 'Idempotency-Key': 'idem', 'x-ratelimit-remaining': '0', cookie: 'a=b' })).toEqual({

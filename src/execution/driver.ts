@@ -55,6 +55,12 @@ export interface DriveInput {
    * progress is aborted and the driver throws the signal's reason. A resume carries on from the journal.
    */
   stop: AbortSignal;
+  /**
+   * Aborting it stops the run at its next journaled point without recording anything more (the
+   * executor's `interrupt`): a wait ends at once, while a request in flight may finish and its outcome
+   * is committed (a request whose intent is durable is always sent). Then the driver throws the reason.
+   */
+  interrupt?: AbortSignal | undefined;
   onTransition?: ((info: TransitionInfo) => void) | undefined;
   inspect?: ((event: InspectionEvent) => void) | Observer<InspectionEvent> | undefined;
   faultHook?: FaultHook | undefined;
@@ -141,6 +147,10 @@ export async function driveExecution(input: DriveInput): Promise<ActionExecution
   };
 
   const actSignal = AbortSignal.any([input.cancel, input.stop]);
+  // A wait is the one act an interrupt cuts short: nothing is in flight, and nothing is recorded.
+  const waitSignal = input.interrupt ? AbortSignal.any([actSignal, input.interrupt]) : actSignal;
+  const halted = (): boolean => input.stop.aborted || input.interrupt?.aborted === true;
+  const haltReason = (): unknown => (input.stop.aborted ? input.stop.reason : input.interrupt?.reason);
   emit({ type: '@xstate.actor' });
   emit({ type: '@xstate.snapshot', snapshot, event: { type: 'xstate.init' } });
   while (snapshot.status !== 'done') {
@@ -151,20 +161,22 @@ export async function driveExecution(input: DriveInput): Promise<ActionExecution
     emit({ type: '@xstate.action', action: { type: effect.type, params: effect } });
 
     let settled: Settled;
-    if (input.stop.aborted) throw input.stop.reason;
+    if (halted()) throw haltReason();
     if (input.cancel.aborted) {
       settled = { event: cancelEvent(input.cancel, from) };
     } else {
       const step = await begin(run, effect).catch(failedEvent);
       staged.push(...(step.writes ?? []));
       if ('act' in step) {
+        // The last moment to stop with nothing written; once the intent below is durable, the act runs.
+        if (halted()) throw haltReason();
         await commit(); // write-ahead: the state and the effect's intent are durable before it starts
-        settled = await step.act(actSignal).catch((error: unknown) => (input.stop.aborted || !input.cancel.aborted ? failedEvent(error) : { event: cancelEvent(input.cancel, from) }));
-        if (input.stop.aborted) {
+        settled = await step.act(effect.type === 'wait' ? waitSignal : actSignal).catch((error: unknown) => (halted() || !input.cancel.aborted ? failedEvent(error) : { event: cancelEvent(input.cancel, from) }));
+        if (halted()) {
           // Stopping: keep what the act learnt (an attempt's outcome) if the lease still allows, then stop.
           staged.splice(0, staged.length, ...(settled.writes ?? []));
           await commit().catch(() => undefined);
-          throw input.stop.reason;
+          throw haltReason();
         }
         // An aborted request still records its outcome; the cancel wins over the event it would have sent.
         if (input.cancel.aborted && settled.event.type !== 'CANCEL') settled = { ...settled, event: cancelEvent(input.cancel, from) };

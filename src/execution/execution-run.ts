@@ -15,7 +15,7 @@ import type { ErrorDetail } from '../schemas/errors.ts';
 import type { ActionDefinition } from '../schemas/action-definition.ts';
 import type { ApiCatalogEntry } from '../schemas/catalog.ts';
 import type { HttpTraceEntry } from '../schemas/execution-state.ts';
-import type { AttemptOutcome, PreparedRequest } from '../http/http-types.ts';
+import type { AttemptOutcome, PreparedRequest, ResponseOutcome } from '../http/http-types.ts';
 import type { Clock } from '../support/clock.ts';
 import { createRedactor, type Redactor } from '../redaction/redaction.ts';
 import type { StoredRequest } from './request-identity.ts';
@@ -32,6 +32,7 @@ import { needsHealthProbe, probeHealth, type CatalogMatch } from '../catalog/cat
 import { outputFromBody } from '../http/body/body-output.ts';
 import { storageIdFor } from './storage-ids.ts';
 import { redactingSink } from '../redaction/redacting-sink.ts';
+import { bodyItemOf, storedBodyMetadata, storedBodyOutput, storedSuccessEvent, type StoredBodyInput } from './stored-body-output.ts';
 
 /** What a step observed that a replay must feed back: the clock readings and random draws it used. */
 export interface StepFacts {
@@ -70,6 +71,8 @@ export interface RunDependencies {
    * probes. @default the process-wide shared Agent and `globalThis.fetch`
    */
   network?: { dispatcher: Dispatcher; fetch: typeof fetch };
+  /** The largest streamed body read back to be validated and mapped to output fields. */
+  maxMappedBodyBytes: number;
 }
 
 /** What the journal stores for an attempt whose request left but whose outcome never arrived. */
@@ -123,6 +126,8 @@ export class ExecutionRun {
   private readonly outcomes = new Map<number, AttemptOutcome>();
   /** Intents this run wrote (request record and start time), by attempt. */
   private readonly intents = new Map<number, { request: HttpTraceEntry['request']; startedAt: number }>();
+  /** What `store` adds to a stored body's location metadata (fields left out of the output), by attempt. */
+  private readonly storedMetadata = new Map<number, Record<string, string>>();
 
   /**
    * `fresh`: this run created the execution, so every attempt it has is one this run made — the
@@ -299,13 +304,13 @@ export class ExecutionRun {
     const definition = this.requireDefinition();
     const { clock } = this.deps;
     const authenticator = this.authenticator;
-    const bodyId = storageIdFor(this.key, `attempt-${attempt}.body`);
+    const body = bodyItemOf(this.key, attempt);
     const outcome = await sendAttempt(prepared, {
       timeoutMs: definition.endpoint.timeout,
       ...(authenticator ? { auth: authenticator.hook, authHeaderNames: authenticator.headerNames() } : {}),
       redactor: this.redactor,
       ...(this.entry ? { quirks: this.entry.quirks } : {}),
-      sink: redactingSink(this.deps.storage.bodySink('bodies', bodyId), this.redactor),
+      sink: redactingSink(this.deps.storage.bodySink(body.collection, body.id), this.redactor),
       inlineLimit: this.deps.inlineBodyLimit,
       signal,
       now: () => clock.now(),
@@ -398,6 +403,7 @@ export class ExecutionRun {
     });
     if (classification.ok) {
       if (outcome.kind !== 'response') throw new Error('a network error cannot classify as success');
+      if (outcome.body.location && outcome.body.kind === 'json') return { event: await this.succeedStored(attempt, outcome, definition), facts: facts() };
       try {
         if (outcome.body.kind === 'json') validateOutput(definition, outcome.body.json);
         else if (outcome.body.kind !== 'binary' && Object.keys(definition.outputSchema).length > 0) {
@@ -443,6 +449,22 @@ export class ExecutionRun {
     };
   }
 
+  /** What reading a stored body back needs from this run. */
+  private storedInput(attempt: number, outcome: ResponseOutcome, definition: ActionDefinition): StoredBodyInput {
+    const { storage, inlineBodyLimit, maxMappedBodyBytes } = this.deps;
+    return { storage, key: this.key, attempt, outcome, definition, quirks: this.entry?.quirks, maxRecordBytes: inlineBodyLimit, maxBodyBytes: maxMappedBodyBytes, redact: (text) => this.redactor.text(text) };
+  }
+
+  /** A JSON success whose body streamed to storage (stored-body-output.ts). */
+  private async succeedStored(attempt: number, outcome: ResponseOutcome, definition: ActionDefinition): Promise<ExecutionEvent> {
+    const { event, metadata } = await storedSuccessEvent(this.storedInput(attempt, outcome, definition), {
+      log: (level, message, fields) => this.log(level, message, fields),
+      finishError: (error) => this.withCatalogNote(this.redactor.json(error)),
+    });
+    this.storedMetadata.set(attempt, metadata);
+    return event;
+  }
+
   /** Output-validation failures are built here, not by classification: give them the catalog note too. */
   private withCatalogNote<T extends { context: Record<string, string> }>(error: T): T {
     return this.catalogNote ? { ...error, context: { ...error.context, catalogUnavailable: this.catalogNote } } : error;
@@ -468,12 +490,28 @@ export class ExecutionRun {
 
   // ---- storing ---------------------------------------------------------------------------------
 
+  /** What classification noted about a stored body's output; read back again after a resume into storing. */
+  private async metadataOf(attempt: number, outcome: ResponseOutcome): Promise<Record<string, string>> {
+    const known = this.storedMetadata.get(attempt);
+    if (known) return known;
+    const definition = this.definition;
+    if (outcome.body.kind !== 'json' || !definition) return {};
+    await this.prepare(); // the catalog entry's quirks decide how the body is read
+    const input = this.storedInput(attempt, outcome, definition);
+    return storedBodyMetadata(await storedBodyOutput(input), input);
+  }
+
   /** Saves the output (idempotent: same id, same bytes); a body already streamed to storage is the output. */
   store(attempt: number, output: Record<string, string>): Step {
     return {
       act: async () => {
         const outcome = await this.recordedOutcome(attempt);
-        if (outcome.kind === 'response' && outcome.body.location) return { event: { type: 'STORED', location: outcome.body.location } };
+        if (outcome.kind === 'response' && outcome.body.location) {
+          const notes = await this.metadataOf(attempt, outcome);
+          const location = outcome.body.location;
+          // The output location says what it holds that the journaled output does not.
+          return { event: { type: 'STORED', location: Object.keys(notes).length === 0 ? location : { ...location, metadata: { ...location.metadata, ...notes } } } };
+        }
         const location = await this.deps.storage.save('outputs', storageIdFor(this.key, 'output.json'), Buffer.from(JSON.stringify(output)), {
           contentType: 'application/json',
           metadata: { executionId: this.key.executionId, actionId: this.key.actionId, attempt: String(attempt) },

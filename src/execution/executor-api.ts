@@ -14,6 +14,8 @@ import type { CustomAuthHandler } from '../auth/auth.ts';
 import type { AttemptRecord, ExecutionKey, ExecutionStatus, Journal, TransitionRecord } from '../../storage/journal.ts';
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import type { ExecutorEventListener } from './outbox-delivery.ts';
+import { DEFAULT_MAX_MAPPED_BODY_BYTES } from '../http/body/stored-body.ts';
+import type { CheckedExecutionState } from './stored-output-check.ts';
 
 /** Where state lives by default: the CLI and the library agree on these. */
 export const DEFAULT_PATHS = {
@@ -67,8 +69,16 @@ export interface ActionExecutorOptions {
   credentials?: Record<string, string> | ((key: ExecutionKey, names: string[]) => Record<string, string> | undefined);
   /** Lease time-to-live; renewed at a third of it while running. @default 30000 */
   leaseTtlMs?: number;
-  /** Response bytes kept inline (and in the journal) before a body streams to storage. @default 1048576 (1 MiB) */
+  /**
+   * Response bytes kept inline (and in the journal) before a body streams to storage. Also the most an
+   * output record read from a streamed body may hold. @default 1048576 (1 MiB)
+   */
   inlineBodyLimit?: number;
+  /**
+   * The largest streamed JSON body read back from storage to be validated against outputSchema and
+   * mapped to output fields (docs/limits.md); a larger one is "too large to map". @default 67108864 (64 MiB)
+   */
+  maxMappedBodyBytes?: number;
   /**
    * Size limits on submitted requests, in UTF-8 bytes (docs/limits.md). A request over them is refused
    * by `execute` as `validation_failed` (`REQUEST_TOO_LARGE` / `INPUT_TOO_LARGE`) before anything is
@@ -95,6 +105,7 @@ export const EXECUTOR_DEFAULTS = {
   durability: 'process' as Durability,
   leaseTtlMs: 30_000,
   inlineBodyLimit: 1024 * 1024,
+  maxMappedBodyBytes: DEFAULT_MAX_MAPPED_BODY_BYTES,
   resumeConcurrency: 32,
 } as const;
 
@@ -115,8 +126,12 @@ export interface ResumeAllReport {
   skipped: number;
   /** Executions another live process holds. */
   busy: number;
-  /** Executions that could not be resumed, with why (infrastructure error, version mismatch, …). */
-  errors: { executionId: string; actionId: string; message: string; code?: string }[];
+  /**
+   * Every execution that could not be resumed, with why: `code` is the ActionError's code
+   * (MACHINE_VERSION_MISMATCH, SNAPSHOT_INVALID, JOURNAL_CORRUPT_JSON, STORED_REQUEST_INVALID, …), or
+   * INFRASTRUCTURE / INTERNAL for other errors; `message` names the execution.
+   */
+  errors: { executionId: string; actionId: string; message: string; code: string }[];
 }
 
 /** One row of {@link ActionExecutor.list}. */
@@ -148,24 +163,57 @@ export interface ExecutionTimeline {
   summary: ExecutionSummary;
   transitions: TransitionRecord[];
   attempts: AttemptRecord[];
-  state: ActionExecutionState;
+  /** With `storageWarning` when the stored output is missing or corrupt. */
+  state: CheckedExecutionState;
+}
+
+/** Options of {@link ActionExecutor.execute} and {@link ActionExecutor.resume}. */
+export interface ExecuteOptions {
+  /**
+   * When another live process holds the execution's lease, wait up to this many milliseconds (on the
+   * executor's clock) for it to end — the holder finishing (its result is then returned), dying, or
+   * its lease expiring — asking again every 250 ms, instead of failing at once with LEASE_HELD. Still
+   * held at the end: LEASE_HELD with `waitedMs` in its context. The CLI's `--wait`. @default 0
+   */
+  waitForLease?: number;
 }
 
 export interface ActionExecutor {
-  /** Runs (or returns / resumes the recorded) execution of a request. */
-  execute(request: unknown): Promise<ActionExecutionState>;
-  /** Continues a recorded execution from its last journaled state. */
-  resume(executionId: string, actionId: string): Promise<ActionExecutionState>;
-  /** Resumes every unfinished execution in the journal. */
+  /**
+   * Runs (or returns / resumes the recorded) execution of a request. A recorded completed state comes
+   * back with `storageWarning` when its stored output is missing or corrupt. Rejects with LEASE_HELD
+   * (`state_inconsistent`, context `holderPid`, `holderHost`, `expiresAt`) while another live process
+   * drives it, and with an InterruptedError when the executor was interrupted.
+   */
+  execute(request: unknown, options?: ExecuteOptions): Promise<CheckedExecutionState>;
+  /** Continues a recorded execution from its last journaled state (a finished one: as `execute` returns it). */
+  resume(executionId: string, actionId: string, options?: ExecuteOptions): Promise<CheckedExecutionState>;
+  /**
+   * Resumes every unfinished execution in the journal. Each one it could not resume is in `errors` with
+   * a code and a message; executions another live process holds are counted in `busy`. Rejects with an
+   * InterruptedError when the executor is interrupted meanwhile.
+   */
   resumeAll(options?: { concurrency?: number }): Promise<ResumeAllReport>;
-  /** The recorded state, or undefined when there is no such execution. */
-  get(executionId: string, actionId: string): Promise<ActionExecutionState | undefined>;
+  /**
+   * The recorded state, or undefined when there is no such execution. A completed one is checked
+   * against its stored output: `storageWarning` says when that is missing or corrupt.
+   */
+  get(executionId: string, actionId: string): Promise<CheckedExecutionState | undefined>;
   /** Recorded executions, newest first, with how many match in all. */
   list(options?: ListOptions): Promise<{ executions: ExecutionSummary[]; total: number }>;
   /** The journal timeline of one execution, or undefined when there is none. */
   timeline(executionId: string, actionId: string): Promise<ExecutionTimeline | undefined>;
   /** Cancels: a running execution is stopped (its in-flight request aborted and recorded); a dormant one is ended. */
   cancel(executionId: string, actionId: string, reason?: string): Promise<ActionExecutionState>;
+  /**
+   * Stops every run at its next journaled point without recording anything more, and releases its
+   * lease: a backoff ends at once; a request in flight may finish, and its outcome is committed. Each
+   * interrupted `execute` / `resume` / `resumeAll` rejects with an InterruptedError (`isInterruptedError`,
+   * from `action-executor/errors`) naming the execution; later calls that would start or continue an
+   * execution reject with one too (reads still work). Resolves once every run has stopped. A resume —
+   * here after a restart, or by another process — carries on from the journal. @default reason 'interrupted'
+   */
+  interrupt(reason?: string): Promise<void>;
   /** Adds an outbox listener; returns a function that removes it. */
   on(listener: ExecutorEventListener): () => void;
   /** Delivers outbox events not yet delivered (also done after each execution). */

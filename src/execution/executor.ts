@@ -5,14 +5,14 @@
  */
 import { actionExecutionMachine, MACHINE_VERSION, type ExecutionSnapshot } from '../../machines/action-execution.ts';
 import { ExecutionContextSchema } from '../../machines/action-execution-context.ts';
-import { actionError, isActionError } from '../failure/errors.ts';
+import { actionError, InterruptedError, isInterruptedError } from '../failure/errors.ts';
 import { ActionExecuteRequestSchema, type ActionExecuteRequest } from '../schemas/job.ts';
 import { ActionDefinitionSchema, type ActionDefinition } from '../schemas/action-definition.ts';
 import type { ActionExecutionState } from '../schemas/execution-state.ts';
 import { systemClock } from '../support/clock.ts';
 import { silentLogger } from '../support/logger.ts';
 import { formatZodIssues } from '../support/zod-issues.ts';
-import { requestHash, toStoredRequest, type StoredRequest } from './request-identity.ts';
+import { requestHash, storedRequestOf, toStoredRequest, type StoredRequest } from './request-identity.ts';
 import { buildActionExecutionState, stateOf, statusOf, tracesOf } from './execution-state.ts';
 import { ExecutionRun } from './execution-run.ts';
 import { driveExecution, ExecutionExistsError, persistedSnapshot } from './driver.ts';
@@ -27,19 +27,35 @@ import { redactPostgresUrl } from '../../storage/postgres/postgres-url.ts';
 import { createLocalStorageProvider } from '../../storage/local-storage-provider.ts';
 import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
 import { storageIdFor } from './storage-ids.ts';
+import { acquireExecutionLease } from './lease-acquisition.ts';
+import { resumeAllUnfinished } from './resume-all.ts';
+import { withStorageCheck, type CheckedExecutionState } from './stored-output-check.ts';
 import { deliverOutbox, type ExecutorEventListener } from './outbox-delivery.ts';
 import { testHooksOf } from './test-hooks.ts';
 import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
 import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
 import { checkActionIdNotReserved, checkNotReservedKey, isReservedActionId, PLAN_ROW_ACTION_ID } from './reserved-action-ids.ts';
-import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecutionSummary, type ResumeAllReport } from './executor-api.ts';
+import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecuteOptions, type ExecutionSummary } from './executor-api.ts';
 
 /** The API types, so callers import the executor from one place. */
-export type { ActionExecutor, ActionExecutorOptions, ExecutionSummary, ExecutionTimeline, ListOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
+export type { ActionExecutor, ActionExecutorOptions, ExecuteOptions, ExecutionSummary, ExecutionTimeline, ListOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
 export type { ExecutorEvent, ExecutorEventListener } from './outbox-delivery.ts';
+export type { CheckedExecutionState, StorageWarning } from './stored-output-check.ts';
 export { EXECUTOR_DEFAULTS } from './executor-api.ts';
 
 const keyString = (key: ExecutionKey): string => `${key.executionId}\u0000${key.actionId}`;
+/** Just the key of a record (or key): what goes into error contexts, log lines and transition infos. */
+const keyOf = (key: ExecutionKey): ExecutionKey => ({ executionId: key.executionId, actionId: key.actionId });
+
+/** `waitForLease`, checked: a number of milliseconds, 0 when absent. */
+function leaseWaitOf(options: ExecuteOptions): number {
+  const wait = options.waitForLease ?? 0;
+  if (typeof wait === 'number' && Number.isFinite(wait) && wait >= 0) return wait;
+  throw actionError('validation_failed', `options.waitForLease must be a non-negative number of milliseconds, got ${JSON.stringify(wait) ?? String(wait)}.`, {
+    code: 'INVALID_OPTION',
+    context: { option: 'waitForLease', value: String(wait) },
+  });
+}
 
 function summaryOf(record: ExecutionRecord): ExecutionSummary {
   return {
@@ -102,6 +118,8 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
   /** Executions this executor drives now: their promise and how to cancel or stop them. */
   const running = new Map<string, { promise: Promise<ActionExecutionState>; cancel: AbortController; stop: AbortController }>();
   let closed = false;
+  /** Aborted by `interrupt`: every run stops at its next journaled point, and no new one starts. */
+  const interruption = new AbortController();
 
   const runDeps = {
     journal,
@@ -113,6 +131,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     customAuth: options.customAuth ?? {},
     tokenCache,
     inlineBodyLimit: options.inlineBodyLimit ?? EXECUTOR_DEFAULTS.inlineBodyLimit,
+    maxMappedBodyBytes: options.maxMappedBodyBytes ?? EXECUTOR_DEFAULTS.maxMappedBodyBytes,
   };
 
   function credentialsFor(record: ExecutionRecord, stored: StoredRequest): Record<string, string> {
@@ -143,26 +162,9 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
 
   const deliverPendingEvents = (): Promise<number> => deliverOutbox(journal, listeners, () => clock.now(), logger);
 
-  async function acquire(record: ExecutionKey): Promise<{ fence: Fence; record: ExecutionRecord }> {
-    // Only the key: callers pass whole records, whose request and snapshot must not reach errors and logs.
-    const key: ExecutionKey = { executionId: record.executionId, actionId: record.actionId };
-    const lease = await journal.acquireLease(key, clock.now(), leaseTtlMs);
-    if (!lease.acquired) {
-      throw actionError(
-        'state_inconsistent',
-        `Execution ${key.executionId} / ${key.actionId} is being run by another live process (pid ${lease.heldBy.pid} on ${lease.heldBy.host}); its lease runs until ${new Date(lease.expiresAt).toISOString()} unless renewed.`,
-        {
-          code: 'LEASE_HELD',
-          retryable: true,
-          context: { ...key, holderPid: String(lease.heldBy.pid), holderHost: lease.heldBy.host, expiresAt: new Date(lease.expiresAt).toISOString() },
-          suggestion: 'Let that process finish it (resubmitting returns its result), or wait for it: `--wait` on the CLI.',
-        },
-      );
-    }
-    if (lease.tookOverFrom) {
-      logger.warn({ ...key, previousOwner: lease.tookOverFrom }, `took over the lease of execution ${key.executionId} / ${key.actionId} from pid ${lease.tookOverFrom.pid} on ${lease.tookOverFrom.host}: ${lease.reason ?? 'it was free'}`);
-    }
-    return { fence: lease.fence, record: lease.record };
+  /** Takes the lease, waiting up to `waitMs` for a live holder (see lease-acquisition.ts). */
+  function acquire(key: ExecutionKey, waitMs = 0): Promise<{ fence: Fence; record: ExecutionRecord }> {
+    return acquireExecutionLease(keyOf(key), { journal, clock, logger, ttlMs: leaseTtlMs, waitMs, signal: interruption.signal });
   }
 
   /**
@@ -209,7 +211,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     /** This run creates the execution (see ExecutionRun's `fresh`). */
     fresh: boolean;
   }): Promise<ActionExecutionState> {
-    const key: ExecutionKey = { executionId: params.key.executionId, actionId: params.key.actionId };
+    const key = keyOf(params.key);
     const cancel = new AbortController();
     const stop = new AbortController();
     let fence = params.fence;
@@ -236,6 +238,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
           clock,
           cancel: cancel.signal,
           stop: stop.signal,
+          interrupt: interruption.signal,
           onTransition: options.onTransition,
           inspect: options.inspect,
           faultHook: hooks.faultHook,
@@ -248,6 +251,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       } catch (error) {
         // Stopped unrecorded (infrastructure, lost lease, interrupt): free the lease so a resume can start at once.
         if (fence) await journal.releaseLease(key, fence).catch(() => undefined);
+        if (isInterruptedError(error)) throw new InterruptedError(error.reason, key);
         throw error;
       } finally {
         clearInterval(renew);
@@ -258,19 +262,20 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     return promise;
   }
 
-  async function finishTerminal(record: ExecutionRecord): Promise<ActionExecutionState> {
+  /** A recorded final state: its result stored, its events delivered, its stored output verified. */
+  async function finishTerminal(record: ExecutionRecord): Promise<CheckedExecutionState> {
     const state = record.result as ActionExecutionState;
     await storeResult(record, state);
     await deliverPendingEvents();
-    return state;
+    return withStorageCheck(storage, record, state);
   }
 
   /** Takes the lease and drives the execution on — unless, read under the lease, it already ended. */
-  async function resumeLeased(record: ExecutionRecord, stored: StoredRequest, credentials: (current: ExecutionRecord) => Record<string, string>): Promise<ActionExecutionState> {
+  async function resumeLeased(record: ExecutionRecord, stored: StoredRequest, credentials: (current: ExecutionRecord) => Record<string, string>, waitMs = 0): Promise<ActionExecutionState> {
     if (isTerminalStatus(record.status)) return finishTerminal(record);
     const live = running.get(keyString(record));
     if (live) return live.promise;
-    const { fence, record: current } = await acquire(record);
+    const { fence, record: current } = await acquire(record, waitMs);
     let snapshot: ExecutionSnapshot;
     try {
       if (isTerminalStatus(current.status)) {
@@ -285,13 +290,16 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     return run({ key: record, stored, definition: definitionFor(stored, current), credentials: credentials(current), snapshot, staged: [], fence, createdAt: current.createdAt, fresh: false });
   }
 
-  function resumeRecord(record: ExecutionRecord): Promise<ActionExecutionState> {
-    const stored = record.request as StoredRequest;
-    return resumeLeased(record, stored, (current) => credentialsFor(current, stored));
+  async function resumeRecord(record: ExecutionRecord, waitMs = 0): Promise<ActionExecutionState> {
+    if (isTerminalStatus(record.status)) return finishTerminal(record);
+    const stored = storedRequestOf(record);
+    return resumeLeased(record, stored, (current) => credentialsFor(current, stored), waitMs);
   }
 
+  /** Calls that start or continue executions are refused once the executor is closed or interrupted. */
   function ensureOpen(): void {
     if (closed) throw new Error('the executor is closed');
+    if (interruption.signal.aborted) throw interruption.signal.reason;
   }
 
   function unknownExecution(key: ExecutionKey): never {
@@ -302,7 +310,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     });
   }
 
-  async function submit(request: ActionExecuteRequest): Promise<ActionExecutionState> {
+  async function submit(request: ActionExecuteRequest, waitMs: number): Promise<ActionExecutionState> {
     const key: ExecutionKey = { executionId: request.executionId, actionId: request.action.id };
     const stored = toStoredRequest(request);
     const hash = requestHash(request);
@@ -319,7 +327,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
           },
         );
       }
-      return resumeLeased(record, stored, () => request.context.credentials);
+      return resumeLeased(record, stored, () => request.context.credentials, waitMs);
     }
     const live = running.get(keyString(key));
     if (live) return live.promise;
@@ -345,7 +353,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       return await run({ key, stored, definition, credentials: request.context.credentials, snapshot, staged, fence: null, createdAt: now, fresh: true });
     } catch (error) {
       // Another submission created it between our read and our commit: treat ours as a resubmission.
-      if (error instanceof ExecutionExistsError) return submit(request);
+      if (error instanceof ExecutionExistsError) return submit(request, waitMs);
       throw error;
     }
   }
@@ -395,7 +403,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     journal,
     storage,
 
-    async execute(input) {
+    async execute(input, opts = {}) {
       ensureOpen();
       const parsed = ActionExecuteRequestSchema.safeParse(input);
       if (!parsed.success) {
@@ -409,51 +417,29 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       checkWellFormedIds(parsed.data);
       checkActionIdNotReserved(parsed.data.action.id);
       checkRequestLimits(parsed.data, limits);
-      return submit(parsed.data);
+      return submit(parsed.data, leaseWaitOf(opts));
     },
 
-    async resume(executionId, actionId) {
+    async resume(executionId, actionId, opts = {}) {
       ensureOpen();
       checkNotReservedKey({ executionId, actionId }, 'resumed');
       const record = await journal.get({ executionId, actionId });
       if (!record) return unknownExecution({ executionId, actionId });
-      return resumeRecord(record);
+      return resumeRecord(record, leaseWaitOf(opts));
     },
 
     async resumeAll(opts = {}) {
       ensureOpen();
-      const report: ResumeAllReport = { resumed: 0, completed: 0, failed: 0, skipped: 0, busy: 0, errors: [] };
-      const keys = await journal.listUnfinished();
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < keys.length) {
-          const key = keys[next++];
-          if (!key) break;
-          if (isReservedActionId(key.actionId)) continue; // a plan run: the plan executor continues it
-          try {
-            const record = await journal.get(key);
-            if (!record) continue;
-            const state = await resumeRecord(record);
-            report.resumed += 1;
-            if (state.status === 'completed') report.completed += 1;
-            else if (state.status === 'failed') report.failed += 1;
-            else if (state.status === 'skipped') report.skipped += 1;
-          } catch (error) {
-            if (isActionError(error) && error.detail.code === 'LEASE_HELD') report.busy += 1;
-            else {
-              const code = isActionError(error) ? error.detail.code : undefined;
-              report.errors.push({ ...key, message: error instanceof Error ? error.message : String(error), ...(code ? { code } : {}) });
-            }
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? EXECUTOR_DEFAULTS.resumeConcurrency) }, worker));
+      const concurrency = opts.concurrency ?? EXECUTOR_DEFAULTS.resumeConcurrency;
+      const report = await resumeAllUnfinished({ journal, resume: (record) => resumeRecord(record), concurrency, signal: interruption.signal });
+      // Interrupted: the runs it cut short and the rows it never reached resume next time.
+      if (interruption.signal.aborted) throw interruption.signal.reason;
       return report;
     },
 
     async get(executionId, actionId) {
       const record = await journal.get({ executionId, actionId });
-      return record ? stateOf(journal, record) : undefined;
+      return record ? withStorageCheck(storage, record, await stateOf(journal, record)) : undefined;
     },
 
     async list(opts = {}) {
@@ -475,7 +461,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       const record = await journal.get(key);
       if (!record) return undefined;
       const [transitions, attempts, state] = await Promise.all([journal.listTransitions(key), journal.listAttempts(key), stateOf(journal, record)]);
-      return { summary: summaryOf(record), transitions, attempts, state: { ...state, status: statusOf(record.stateValue) } };
+      return { summary: summaryOf(record), transitions, attempts, state: await withStorageCheck(storage, key, { ...state, status: statusOf(record.stateValue) }) };
     },
 
     async cancel(executionId, actionId, reason) {
@@ -492,6 +478,14 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
       if (isTerminalStatus(record.status)) return record.result as ActionExecutionState;
       // Dormant (crashed, or waiting in a process that died): end it from the journal without re-running its effect.
       return cancelDormant(record, reason);
+    },
+
+    async interrupt(reason = 'interrupted') {
+      if (!interruption.signal.aborted) {
+        interruption.abort(new InterruptedError(reason));
+        logger.info({ reason, running: running.size }, `interrupted (${reason}): stopping ${running.size} run(s) at their next journaled point`);
+      }
+      await Promise.allSettled([...running.values()].map((entry) => entry.promise));
     },
 
     on(listener) {

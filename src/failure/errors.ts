@@ -7,9 +7,11 @@
  *   the database connection), as opposed to a failure of the action. It is never recorded as the
  *   action's result: the run stops without a terminal state and throws, so the caller (or the
  *   platform's retry) resumes it from the journal later.
+ * - `InterruptedError`: the executor was asked to stop (`interrupt`); the run stopped unrecorded at a
+ *   journaled point, and resuming carries on.
  *
- * Both are branded with a global symbol, so `isActionError` / `isInfrastructureError` hold across
- * bundles and duplicated copies of this module.
+ * All are branded with a global symbol, so `isActionError`, `isInfrastructureError` and
+ * `isInterruptedError` hold across bundles and duplicated copies of this module.
  */
 import type { ErrorCategory, ErrorDetail } from '../schemas/errors.ts';
 import { isStorageProviderFailure } from './storage-fault.ts';
@@ -70,6 +72,39 @@ export class InfrastructureError extends Error {
     super(message, options);
     this.name = 'InfrastructureError';
   }
+}
+
+const INTERRUPTED_BRAND = Symbol.for('action-executor.InterruptedError');
+
+/**
+ * The executor was interrupted (`executor.interrupt(reason)`, e.g. on SIGTERM): the run stopped at its
+ * next journaled point without recording anything more and released its lease. Not a failure of the
+ * action and nothing to fix: resuming carries on from the journal. `executionId` / `actionId` name the
+ * execution it stopped (absent when the call was refused before one started).
+ */
+export class InterruptedError extends Error {
+  readonly [INTERRUPTED_BRAND] = true;
+  /** What interrupted it, as given to `interrupt` (`SIGTERM`, `shutting down`, …). */
+  readonly reason: string;
+  readonly executionId: string | undefined;
+  readonly actionId: string | undefined;
+
+  constructor(reason: string, key?: { executionId: string; actionId: string }) {
+    super(
+      key === undefined
+        ? `Interrupted (${reason}): the executor stops every run at its next journaled point and starts no new one.`
+        : `Interrupted (${reason}): execution ${key.executionId} / ${key.actionId} stopped at its last journaled point without recording a result; resume it to carry on.`,
+    );
+    this.name = 'InterruptedError';
+    this.reason = reason;
+    this.executionId = key?.executionId;
+    this.actionId = key?.actionId;
+  }
+}
+
+/** True for any InterruptedError, even one created by another copy of this module. */
+export function isInterruptedError(value: unknown): value is InterruptedError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[INTERRUPTED_BRAND] === true;
 }
 
 /**

@@ -46,9 +46,11 @@ const REDACTED_BYTES = Buffer.from(REDACTED, 'utf8');
 function secretForms(secret: string): string[] {
   const component = encodeURIComponent(secret);
   const strict = component.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // What the WHATWG parser makes of encodeURIComponent's output in a query: `'` escaped, `!()*` kept.
+  const parsed = component.replace(/'/g, '%27');
   const form = new URLSearchParams({ s: secret }).toString().slice(2);
   const json = JSON.stringify(secret).slice(1, -1);
-  return [secret, component, strict, form, encodeURI(secret), json, Buffer.from(secret).toString('base64')];
+  return [secret, component, strict, parsed, form, encodeURI(secret), json, Buffer.from(secret).toString('base64')];
 }
 
 function escapeRegExp(text: string): string {

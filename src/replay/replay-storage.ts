@@ -61,6 +61,16 @@ export function createReplayStorage(): ReplayStorage {
       return { provider: 'local', path: `replay:${name(collection, id)}`, size: item.data.byteLength, checksum: createHash('sha256').update(item.data).digest('hex'), contentType: item.metadata.contentType ?? 'application/octet-stream', metadata: item.metadata };
     },
     load,
+    async loadStream(collection, id) {
+      // A body streamed to storage by the original run is not part of the journal: only what this
+      // replay saved can be read back (docs/replay.md, "Limits").
+      const item = items.get(name(collection, id));
+      if (!item) return null;
+      const data = Buffer.from(item.data);
+      return (async function* () {
+        yield data;
+      })();
+    },
     async exists(collection, id) {
       return items.has(name(collection, id));
     },

@@ -117,6 +117,7 @@ export function createReplayWorld(recording: Recording, options: ReplayWorldOpti
       customAuth: options.customAuth ?? standInHandlers(definition, recording),
       tokenCache: createTokenCache(),
       inlineBodyLimit: EXECUTOR_DEFAULTS.inlineBodyLimit,
+      maxMappedBodyBytes: EXECUTOR_DEFAULTS.maxMappedBodyBytes,
       network,
     },
     recording.request,

@@ -30,7 +30,8 @@ import { decideLease } from '../lease.ts';
 import { GroupCommitQueue, type UnitOutcome } from '../group-commit.ts';
 import { takeToken } from '../token-bucket.ts';
 import { attemptAlreadyFinishedError, attemptNotStartedError, leaseLostError, notFoundError, rateLimitConfigError } from '../journal-errors.ts';
-import { acquireOwnerLock, ownerLockDir, probeOwner, sweepOwnerLocks, type OwnerLock } from './owner-lock.ts';
+import { acquireOwnerLock, ownerLockDir, probeOwner, sweepOwnerLocks, type OwnerLiveness, type OwnerLock } from './owner-lock.ts';
+import { withOwnerExitGrace, type LeaseTry } from './owner-exit-grace.ts';
 import { migrate } from './sqlite-migrations.ts';
 import { attemptFromRow, executionFromRow, outboxFromRow, toJson, transitionFromRow } from './sqlite-rows.ts';
 import { prepareJournalStatements, type JournalStatements } from './sqlite-statements.ts';
@@ -49,9 +50,18 @@ export interface SqliteJournalOptions {
   readOnly?: boolean;
   /** This journal's lease owner id. @default a random UUID */
   ownerId?: string;
+  /**
+   * How long `acquireLease` keeps re-probing the owner lock of a holder on this host that still looks
+   * alive before refusing. A process killed with SIGKILL is reported dead (its parent sees it exit) a
+   * few milliseconds before the kernel has closed its files and released its lock, so a resubmission
+   * right after a kill would otherwise be refused. A holder that really is alive costs this much
+   * before the refusal. @default 250
+   */
+  ownerExitGraceMs?: number;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const DEFAULT_OWNER_EXIT_GRACE_MS = 250;
 
 /**
  * Opens (creating if needed, with its directory) and migrates a journal file. ':memory:' gives a
@@ -94,7 +104,7 @@ export function openSqliteJournal(path: string, opts: SqliteJournalOptions = {})
     });
     throw new ActionError(detail, { cause: error });
   }
-  return new SqliteJournal(db, { file, ownerId: opts.ownerId ?? randomUUID(), readOnly: opts.readOnly ?? false });
+  return new SqliteJournal(db, { file, ownerId: opts.ownerId ?? randomUUID(), readOnly: opts.readOnly ?? false, ownerExitGraceMs: opts.ownerExitGraceMs ?? DEFAULT_OWNER_EXIT_GRACE_MS });
 }
 
 /** The journal over one SQLite connection. Create it with {@link openSqliteJournal}. */
@@ -110,10 +120,12 @@ export class SqliteJournal implements Journal {
   private readonly queue: GroupCommitQueue<null>;
   private readonly lockDir: string | null;
   private readonly lock: OwnerLock | null;
+  private readonly ownerExitGraceMs: number;
   private closed = false;
 
-  constructor(db: Database.Database, opts: { file: string; ownerId: string; readOnly: boolean }) {
+  constructor(db: Database.Database, opts: { file: string; ownerId: string; readOnly: boolean; ownerExitGraceMs?: number }) {
     this.db = db;
+    this.ownerExitGraceMs = opts.ownerExitGraceMs ?? DEFAULT_OWNER_EXIT_GRACE_MS;
     this.file = opts.file;
     this.owner = { id: opts.ownerId, pid: process.pid, host: hostname() };
     this.sql = prepareJournalStatements(db);
@@ -358,12 +370,19 @@ export class SqliteJournal implements Journal {
     return this.sql.listAttempts.all(key.executionId, key.actionId).map((row) => attemptFromRow(row, key));
   }
 
+  /** Takes the lease when {@link decideLease} allows, giving a dying holder on this host a short grace (owner-exit-grace.ts). */
   acquireLease(key: ExecutionKey, now: number, ttlMs: number): Promise<LeaseResult> {
-    return this.write((): LeaseResult => {
+    return withOwnerExitGrace(() => this.write(() => this.tryAcquireLease(key, now, ttlMs)), this.owner.host, this.ownerExitGraceMs);
+  }
+
+  /** One lease decision in one write unit; `liveness` is what the holder's owner lock said, if asked. */
+  private tryAcquireLease(key: ExecutionKey, now: number, ttlMs: number): LeaseTry {
+    let liveness: OwnerLiveness | undefined;
+    const result = ((): LeaseResult => {
       const record = this.getSync(key);
       if (record === undefined) return notFoundError(this.file, 'acquireLease', key);
       const lockName = record.lease ? (this.sql.fence.get(key.executionId, key.actionId)?.lease_owner_lock ?? null) : null;
-      const decision = decideLease(record.lease, this.owner.id, now, () => (this.lockDir && lockName ? probeOwner(this.lockDir, lockName) : 'unknown'));
+      const decision = decideLease(record.lease, this.owner.id, now, () => (liveness = this.lockDir && lockName ? probeOwner(this.lockDir, lockName) : 'unknown'));
       if (!decision.take) return { acquired: false, heldBy: decision.heldBy, expiresAt: decision.expiresAt };
       const leased = this.sql.setLease.get(this.owner.id, this.owner.pid, this.owner.host, this.lock?.name ?? null, now + ttlMs, key.executionId, key.actionId);
       const fence = { ownerId: this.owner.id, epoch: leased?.lease_epoch ?? 0 };
@@ -371,7 +390,8 @@ export class SqliteJournal implements Journal {
       return decision.tookOverFrom === undefined
         ? { acquired: true, fence, record: current }
         : { acquired: true, fence, record: current, tookOverFrom: decision.tookOverFrom, ...(decision.reason ? { reason: decision.reason } : {}) };
-    });
+    })();
+    return { result, liveness };
   }
 
   renewLease(key: ExecutionKey, fence: Fence, now: number, ttlMs: number): Promise<boolean> {

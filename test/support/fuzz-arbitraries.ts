@@ -16,6 +16,41 @@ export const CATEGORIES: ErrorCategory[] = [...ErrorCategorySchema.options];
 /** A secret value: printable, no spaces, long enough that finding it anywhere is no coincidence. */
 export const canaryArb = fc.stringMatching(/^[!-~]{14,28}$/).map((s) => `cn${s}`);
 
+/**
+ * Patterns a backtracking engine takes exponential time on (issue 13 item 3: `(a+)+$` on 30 bytes took
+ * 104 s), and ones RE2 cannot compile at all (backreferences, lookaround). Every user-supplied pattern
+ * runs on RE2, so these must cost microseconds — or be reported, never throw.
+ */
+export const HOSTILE_PATTERNS = [
+  '(a+)+$',
+  '(a|aa)+$',
+  '(a|a?)+$',
+  '^(\\w+\\s?)*$',
+  '(x+x+)+y',
+  '(.*a){12}',
+  '([a-zA-Z]+)*$',
+  '^(([a-z])+.)+[A-Z]([a-z])+$',
+  '(\\d+)*\\1',
+  '(?=a)a',
+  '(?<!b)a',
+] as const;
+
+/** A body the hostile patterns backtrack on: a long run of the repeated character, then a mismatch. */
+const backtrackingBody = fc.constantFrom('a', 'x', 'w').chain((c) => fc.integer({ min: 24, max: 4096 }).map((n) => Buffer.from(`{"message":"${c.repeat(n)}!","error":"${'a'.repeat(n)}!"}`)));
+
+const patternArb = (ordinary: readonly string[]) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ordinary) }, { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_PATTERNS) });
+
+/**
+ * Ids as careless or hostile producers make them: lone surrogates, control characters (NUL, ANSI
+ * escapes, bidi overrides), dot segments, path separators, and very long ones. Each must end as a
+ * structured refusal or a recorded execution — never an unstructured throw.
+ */
+const hostileId = fc.oneof(
+  fc.constantFrom('..', '.', '../..', 'a/../b', '\ud800', 'get\udfffuser', '\u0000', 'a\u0000b', '\u001b[31mred\u001b[0m', 'txt\u202eexe.', '\u2028', 'con', ' '),
+  fc.integer({ min: 65, max: 20_000 }).map((n) => 'x'.repeat(n)),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+);
+
 /** `value` about once in `oneIn` cases, null otherwise. */
 function rarely<T>(value: fc.Arbitrary<T>, oneIn: number): fc.Arbitrary<T | null> {
   return fc.oneof({ weight: oneIn - 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: value });
@@ -93,7 +128,7 @@ export function definitionArb(baseUrl: string): fc.Arbitrary<DefinitionShape> {
       }),
       knownErrors: fc.array(
         fc.record({
-          pattern: fc.constantFrom('busy', 'token', 'invalid', '.*', '(unclosed', 'rate.?limit'),
+          pattern: patternArb(['busy', 'token', 'invalid', '.*', '(unclosed', 'rate.?limit']),
           category: fc.constantFrom(...CATEGORIES),
           suggestion: fc.constantFrom('Try later.', 'Check the token.'),
         }),
@@ -129,9 +164,9 @@ export type CatalogShape = { kind: 'none' } | { kind: 'throws' } | { kind: 'entr
 export function catalogArb(baseUrl: string): fc.Arbitrary<CatalogShape> {
   const mapping = fc.record(
     {
-      pattern: fc.constantFrom('busy', 'token', 'ok":false', '(bad', '.*'),
+      pattern: patternArb(['busy', 'token', 'ok":false', '(bad', '.*']),
       status: fc.constantFrom(200, 400, 401, 403, 409, 429, 500, 503),
-      header: fc.record({ name: fc.constantFrom('x-error', 'retry-after', 'x-echo'), pattern: fc.constantFrom('.+', '^1', '[') }),
+      header: fc.record({ name: fc.constantFrom('x-error', 'retry-after', 'x-echo'), pattern: patternArb(['.+', '^1', '[']) }),
       category: fc.constantFrom(...CATEGORIES),
       retryable: fc.boolean(),
       backoffStrategy: fc.constantFrom('exponential', 'linear', 'custom' as const),
@@ -146,7 +181,7 @@ export function catalogArb(baseUrl: string): fc.Arbitrary<CatalogShape> {
     errorMappings: fc.array(mapping, { maxLength: 3 }),
     rateLimiting: fc.option(
       fc.record({
-        detection: fc.record({ statusCodes: fc.subarray([429, 503, 403]), headers: fc.subarray(['x-ratelimit-remaining', 'retry-after']), bodyPatterns: fc.subarray(['rate', 'slow down']) }),
+        detection: fc.record({ statusCodes: fc.subarray([429, 503, 403]), headers: fc.subarray(['x-ratelimit-remaining', 'retry-after']), bodyPatterns: fc.subarray(['rate', 'slow down', '(a+)+$', '(x+x+)+y', '(?=r)rate']) }),
         extraction: fc.record(
           { limitHeader: fc.constant('x-ratelimit-limit'), remainingHeader: fc.constant('x-ratelimit-remaining'), resetHeader: fc.constant('x-ratelimit-reset'), resetFormat: fc.constantFrom('unix_seconds', 'unix_ms', 'iso8601' as const) },
           { requiredKeys: [] },
@@ -209,6 +244,7 @@ const bodyArb = (outputFields: string[]) =>
     { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(b), Buffer.from('"}')])) },
     { weight: 1, arbitrary: fc.constant(Buffer.alloc(0)) },
     { weight: 1, arbitrary: fc.constant(largeBody()) },
+    { weight: 4, arbitrary: backtrackingBody },
   );
 
 const headerValue = fc.oneof(
@@ -280,7 +316,7 @@ function inputValue(type: string): fc.Arbitrary<string | number | boolean> {
     : base.includes('minLength') ? fc.string({ minLength: 2, maxLength: 12 })
     : base === 'string:email' ? fc.constant('${prev.output.user.email}')
     : base === 'string:uri' ? fc.constant('https://example.com/a?b=c')
-    : fc.oneof(fc.string({ maxLength: 24 }), fc.constantFrom('u_1', '../../etc/passwd', 'a/b?c=d#e', '${prev.output.user.id}'));
+    : fc.oneof(fc.string({ maxLength: 24 }), fc.constantFrom('u_1', '../../etc/passwd', 'a/b?c=d#e', '${prev.output.user.id}'), hostileId);
   const unfitting = fc.constantFrom<string | number | boolean>('${prev.output.missing}', '${nope.output.x}', '${prev.output.self}', 'not-a-number', true, 12.5);
   return fc.oneof({ weight: 25, arbitrary: fitting }, { weight: 1, arbitrary: unfitting });
 }
@@ -289,11 +325,47 @@ function inputValue(type: string): fc.Arbitrary<string | number | boolean> {
 export function requestArb(inputSchema: Record<string, string>): fc.Arbitrary<RequestShape> {
   const fields = Object.fromEntries(Object.entries(inputSchema).map(([name, type]) => [name, fc.option(inputValue(type), { freq: 60, nil: undefined })]));
   return fc.record({
-    executionId: fc.oneof({ weight: 60, arbitrary: fc.uuid({ version: 4 }) }, { weight: 1, arbitrary: fc.constant('not-a-uuid') }),
-    actionId: fc.oneof({ weight: 6, arbitrary: fc.stringMatching(/^[a-z_]{1,12}$/) }, { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 20 }) }),
+    executionId: fc.oneof(
+      { weight: 60, arbitrary: fc.uuid({ version: 4 }) },
+      { weight: 1, arbitrary: fc.constant('not-a-uuid') },
+      { weight: 1, arbitrary: fc.uuid({ version: 4 }).chain((id) => fc.constantFrom(`${id}\u0000`, `../${id}`, `${id.slice(0, 8)}\ud800${id.slice(9)}`, id.toUpperCase())) },
+    ),
+    actionId: fc.oneof(
+      { weight: 12, arbitrary: fc.stringMatching(/^[a-z_]{1,12}$/) },
+      { weight: 2, arbitrary: fc.string({ minLength: 1, maxLength: 20 }) },
+      { weight: 2, arbitrary: hostileId },
+    ),
     inputs: fc.record(fields).map((values) => Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>),
     previous: fc.oneof({ weight: 30, arbitrary: fc.constant(PREVIOUS) }, { weight: 1, arbitrary: fc.constant('{not json') }),
     condition: rarely(fc.record({ if: fc.constantFrom('${prev.output.ok}', '${prev.output.missing}'), then: fc.constant('execute' as const), else: fc.constantFrom('skip', 'fail' as const) }), 12),
     giveApiToken: fc.oneof({ weight: 30, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   });
 }
+
+/** A case aimed squarely at catastrophic backtracking: a hostile pattern and a body built to trigger it. */
+export interface RedosCase {
+  /** Where the pattern sits: a definition's knownErrors, a catalog rule's message pattern, or its header pattern. */
+  place: 'knownErrors' | 'catalog' | 'header';
+  pattern: string;
+  status: number;
+  /** The text the pattern backtracks on (`ccc…c!`), in the body's message and an `x-error` header. */
+  text: string;
+}
+
+/** Nested-quantifier templates; `C` is replaced by a character, `D` by another. */
+const REDOS_TEMPLATES = ['(C+)+$', '(C|CC)+$', '(C*)*$', '(C+C+)+D', '^(C+)*$', '(C|C?)+$', '(.*C){14}$', '^(CC?)*$', '(C+)+D'];
+
+export const redosCaseArb: fc.Arbitrary<RedosCase> = fc
+  .record({
+    place: fc.constantFrom('knownErrors', 'catalog', 'header' as const),
+    template: fc.oneof(fc.constantFrom(...REDOS_TEMPLATES), fc.constantFrom(...HOSTILE_PATTERNS)),
+    char: fc.constantFrom('a', 'x', 'w', '0', 'z'),
+    length: fc.integer({ min: 28, max: 5000 }),
+    status: fc.constantFrom(400, 409, 422, 429, 500, 503),
+  })
+  .map(({ place, template, char, length, status }) => ({
+    place,
+    pattern: template.replaceAll('C', char).replaceAll('D', char === 'z' ? 'y' : 'z'),
+    status,
+    text: `${char.repeat(length)}!`,
+  }));
