@@ -11,6 +11,7 @@ const SOAK = [
   'test/chaos.test.ts',
   'test/demo.test.ts',
   'test/replay-emit.test.ts',
+  'test/cli-signals.test.ts',
   'test/bench-smoke.test.ts',
   'test/http-memory.test.ts',
   'test/postgres-storage.test.ts',

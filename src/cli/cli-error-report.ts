@@ -4,7 +4,7 @@
  * gets one line (`error: …`, `busy: …`, plus a suggestion when there is one) on stderr, a stack trace
  * only with --debug; under `--json` stdout also gets exactly one document, `{ "error": ErrorDetail }`.
  */
-import { errorDetail, isActionError, isInfrastructureError } from '../failure/errors.ts';
+import { errorDetail, isActionError, isInfrastructureError, isInterruptedError } from '../failure/errors.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 import { UsageError } from './cli-input.ts';
 import type { CliIo } from './cli-io.ts';
@@ -16,13 +16,25 @@ export interface CliErrorOutcome {
   /** The `--json` error object. */
   detail: ErrorDetail;
   /** How the human line starts. */
-  label: 'error' | 'busy' | 'internal error';
+  label: 'error' | 'busy' | 'internal error' | 'interrupted';
 }
 
 /** ActionError codes that mean "what you asked for is wrong", not "the executor failed". */
 const BAD_INPUT_CODES = new Set(['REQUEST_MISMATCH', 'JOURNAL_NOT_FOUND']);
 
 export function describeCliError(error: unknown): CliErrorOutcome {
+  if (isInterruptedError(error)) {
+    const resume = error.executionId && error.actionId ? `; resume with: action-executor resume ${error.executionId} ${error.actionId}` : '; resume with: action-executor resume --all';
+    return {
+      exitCode: EXIT.interrupted,
+      label: 'interrupted',
+      detail: errorDetail('state_inconsistent', `${error.reason}: stopped at the last journaled point, nothing recorded as the result, lease released${resume}`, {
+        code: 'INTERRUPTED',
+        retryable: true,
+        context: { reason: error.reason, ...(error.executionId ? { executionId: error.executionId } : {}), ...(error.actionId ? { actionId: error.actionId } : {}) },
+      }),
+    };
+  }
   if (error instanceof UsageError) {
     return { exitCode: EXIT.usage, label: 'error', detail: errorDetail('validation_failed', error.message, { code: error.code, context: error.context }) };
   }

@@ -63,7 +63,8 @@ export function topLevelHelp(commands: readonly CliCommand[]): string {
     '',
     `\`${PROGRAM} help <command>\` (or \`${PROGRAM} <command> --help\`) shows a command's flags and an example.`,
     'Exit codes: 0 completed or skipped, 1 failed, 2 bad input or usage, 3 internal error, 4 busy (another',
-    'live process drives the execution), 5 a plan awaits confirmation. docs/cli.md has the details.',
+    'live process drives the execution), 5 a plan awaits confirmation, 130 interrupted by a signal (resume',
+    'carries on). docs/cli.md has the details.',
     '',
   ].join('\n');
 }

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ActionExecutor, ActionExecutorOptions } from '../execution/executor.ts';
 import { openActionExecutor } from '../execution/open-action-executor.ts';
+import { interruptOnSignals } from './interrupts.ts';
 import { hasUrlScheme, isPostgresUrl } from '../../storage/open-journal.ts';
 import { DEFAULT_PATHS } from '../execution/executor-api.ts';
 import { createDefinitionRegistry, loadDefinitionsFromDir, type DefinitionRegistry } from '../definitions/definition-registry.ts';
@@ -109,12 +110,13 @@ export async function openExecutor(
   if (inspector) options.inspect = inspector.inspect;
   if (!url) mkdirSync(dirname(dbPath), { recursive: true });
   const executor = await openActionExecutor(options);
-  if (!inspector) return executor;
+  const stopListening = interruptOnSignals(executor, (line) => out.warn(line));
   return {
     ...executor,
     close: async () => {
+      stopListening();
       await executor.close();
-      await inspector.close();
+      await inspector?.close();
     },
   };
 }

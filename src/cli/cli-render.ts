@@ -8,7 +8,7 @@ import type { ActionExecutionState } from '../schemas/execution-state.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 import type { AttemptOutcome } from '../http/http-types.ts';
 import type { AttemptRecord, TransitionRecord } from '../../storage/journal.ts';
-import type { ExecutionTimeline, TransitionInfo } from '../execution/executor.ts';
+import type { CheckedExecutionState, ExecutionTimeline, TransitionInfo } from '../execution/executor.ts';
 import { escapeForTerminal as t, terminalLines } from '../support/terminal-text.ts';
 
 const ms = (value: number): string => (value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`);
@@ -59,7 +59,10 @@ export function describeState(state: ActionExecutionState): string[] {
     const fields = Object.entries(result.output);
     for (const [name, value] of fields.slice(0, 12)) lines.push(`  output.${t(name)} = ${t(value.length > 100 ? `${value.slice(0, 97)}...` : value)}`);
     if (fields.length > 12) lines.push(`  … ${fields.length - 12} more output fields`);
-    lines.push(`  stored at ${t(result.outputLocation.path)} (${result.outputLocation.size} bytes, sha256 ${t(result.outputLocation.checksum.slice(0, 12))}…)`);
+    const warning = (state as CheckedExecutionState).storageWarning;
+    // A stored output that is gone or changed is reported as such, never described as stored.
+    if (warning) lines.push(`  warning: ${t(warning.message)}`);
+    else lines.push(`  stored at ${t(result.outputLocation.path)} (${result.outputLocation.size} bytes, sha256 ${t(result.outputLocation.checksum.slice(0, 12))}…)`);
   } else if (result?.status === 'failure') {
     lines.push(...describeError(result.error));
   } else if (result?.status === 'skipped') {

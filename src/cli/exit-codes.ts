@@ -15,6 +15,11 @@ export const EXIT = {
   busy: 4,
   /** A plan paused for a confirmation (`plan run`). */
   awaitingConfirmation: 5,
+  /**
+   * Interrupted by SIGINT, SIGTERM or SIGHUP (128 + SIGINT, the shell's convention): stopped at the
+   * next journaled point, nothing recorded as the result, leases released; resume carries on.
+   */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
