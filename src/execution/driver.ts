@@ -29,7 +29,8 @@ import { isActionError, isInfrastructureError } from '../failure/errors.ts';
 import { toErrorDetail } from './error-detail.ts';
 import { pureTransition } from './pure-transition.ts';
 import { buildActionExecutionState, statusOf, tracesOf } from './execution-state.ts';
-import type { ExecutionRun, Settled, Step, StepFacts } from './execution-run.ts';
+import type { ExecutionRun } from './execution-run.ts';
+import type { Settled, Step, StepFacts } from './step.ts';
 import type { TransitionInfo } from './executor-api.ts';
 
 
@@ -224,7 +225,7 @@ function attemptOf(run: ExecutionRun, to: string, context: ExecutionContext): Pi
 }
 
 /** The journal write of one transition: the event with its payload and facts, the new snapshot, and on a final state its result. */
-function transitionWrite(from: string, to: string, event: ExecutionEvent, facts: StepFacts | undefined, next: ExecutionSnapshot, at: number, result: ActionExecutionState | undefined): JournalWrite {
+export function transitionWrite(from: string, to: string, event: ExecutionEvent, facts: StepFacts | undefined, next: ExecutionSnapshot, at: number, result: ActionExecutionState | undefined): JournalWrite {
   const { type, ...payload } = event;
   const data = Object.keys(payload).length > 0 || facts ? { ...payload, ...(facts ? { facts } : {}) } : undefined;
   const status = statusOf(to);

@@ -6,109 +6,32 @@
  * that must never be persisted (credential values, the authenticator and its tokens) and recomputes
  * everything else from the journaled request.
  */
-import { createHash } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
-import { actionError, errorDetail, isActionError } from '../failure/errors.ts';
+import { actionError, isActionError } from '../failure/errors.ts';
 import type { ExecutionEvent } from '../../machines/action-execution.ts';
 import type { ErrorDetail } from '../schemas/errors.ts';
 import type { ActionDefinition } from '../schemas/action-definition.ts';
 import type { ApiCatalogEntry } from '../schemas/catalog.ts';
 import type { HttpTraceEntry } from '../schemas/execution-state.ts';
 import type { AttemptOutcome, PreparedRequest, ResponseOutcome } from '../http/http-types.ts';
-import type { Clock } from '../support/clock.ts';
 import { createRedactor, type Redactor } from '../redaction/redaction.ts';
 import type { StoredRequest } from './request-identity.ts';
-import type { AttemptRecord, ExecutionKey, Journal, JournalWrite } from '../../storage/journal.ts';
-import type { StreamingStorageProvider } from '../../storage/streaming-storage-provider.ts';
+import type { AttemptRecord, ExecutionKey, JournalWrite } from '../../storage/journal.ts';
 import { resolveCondition, resolveInputs } from '../references/references.ts';
 import { compileDefinitionSchemas, validateInputs, validateOutput } from '../validation/validation.ts';
 import { buildRequest } from '../http/request-builder.ts';
 import { sendAttempt } from '../http/http.ts';
 import { classifyOutcome } from '../failure/classification.ts';
 import { decideRetry, IDEMPOTENT_METHODS } from '../failure/retry-decision.ts';
-import { createAuthenticator, type Authenticator, type CustomAuthHandler, type TokenCache } from '../auth/auth.ts';
-import { needsHealthProbe, probeHealth, type CatalogMatch } from '../catalog/catalog-integration.ts';
+import { createAuthenticator, type Authenticator } from '../auth/auth.ts';
+import { needsHealthProbe, probeHealth } from '../catalog/catalog-integration.ts';
 import { outputFromBody } from '../http/body/body-output.ts';
 import { storageIdFor } from './storage-ids.ts';
 import { redactingSink } from '../redaction/redacting-sink.ts';
 import { bodyItemOf, storedBodyMetadata, storedBodyOutput, storedSuccessEvent, type StoredBodyInput } from './stored-body-output.ts';
-
-/** What a step observed that a replay must feed back: the clock readings and random draws it used. */
-export interface StepFacts {
-  now?: number;
-  random?: number[];
-}
-
-/** The answer of an effect that needs no side effect: the event for the machine. */
-export interface Settled {
-  writes?: JournalWrite[];
-  event: ExecutionEvent;
-  facts?: StepFacts;
-}
-
-/**
- * An effect's answer: settled at once, or `writes` that must be durable before `act` runs (write-ahead)
- * and the act itself, which settles with the event (and more writes, such as the attempt's outcome).
- */
-export type Step = Settled | { writes?: JournalWrite[]; act: (signal: AbortSignal) => Promise<Settled> };
-
-/** Everything a run needs from its executor. */
-export interface RunDependencies {
-  journal: Journal;
-  storage: StreamingStorageProvider;
-  catalog: { match(url: string): Promise<CatalogMatch> };
-  clock: Clock;
-  random: () => number;
-  logger: Logger;
-  customAuth: Record<string, CustomAuthHandler>;
-  tokenCache: TokenCache;
-  /** Bytes of a response body kept in memory (and in the journal) before it streams to storage. */
-  inlineBodyLimit: number;
-  /**
-   * The network, injectable so a replay (src/replay/) can run these effects with a transport that
-   * refuses every request: the pool attempts go through, and the fetch of token requests and health
-   * probes. @default the process-wide shared Agent and `globalThis.fetch`
-   */
-  network?: { dispatcher: Dispatcher; fetch: typeof fetch };
-  /** The largest streamed body read back to be validated and mapped to output fields. */
-  maxMappedBodyBytes: number;
-}
-
-/** What the journal stores for an attempt whose request left but whose outcome never arrived. */
-function inDoubtOutcome(request: HttpTraceEntry['request'], timestamp: string, method: string): AttemptOutcome {
-  const error = errorDetail(
-    'state_inconsistent',
-    `${method} ${request.url}: the process stopped after sending this request and before its response was recorded, so whether it took effect is unknown. It was not sent again because repeating a ${method} without an idempotency key could apply it twice.`,
-    {
-      code: 'OUTCOME_UNKNOWN',
-      context: { method, url: request.url },
-      suggestion:
-        'Check with the API whether the request took effect before retrying it. To make such requests safe to repeat automatically, declare an idempotency-key header in the definition, e.g. "Idempotency-Key": "{idempotencyKey}".',
-    },
-  );
-  return {
-    kind: 'network_error',
-    error,
-    reachedServer: 'maybe',
-    phase: 'request',
-    durationMs: 0,
-    trace: { timestamp, request, error },
-  };
-}
-
-/**
- * An outcome whose inline raw bytes (base64 of a binary or undecodable body) have secrets redacted —
- * text redaction cannot see inside base64. A body streamed to storage was redacted on its way there,
- * so its size and SHA-256 are the stored file's.
- */
-function withRedactedBytes(outcome: AttemptOutcome, redactor: Redactor): AttemptOutcome {
-  if (outcome.kind !== 'response') return outcome;
-  const { body } = outcome;
-  if (body.location) return { ...outcome, body: { ...body, size: body.location.size, sha256: body.location.checksum } };
-  if (body.base64 === undefined || redactor.size === 0) return outcome;
-  return { ...outcome, body: { ...body, base64: redactor.bytes(Buffer.from(body.base64, 'base64')).toString('base64') } };
-}
+import { inDoubtOutcome, withRedactedBytes } from './attempt-outcomes.ts';
+import { AttemptMemory } from './attempt-memory.ts';
+import { takeClientToken } from './client-rate-limit.ts';
+import type { RunDependencies, Settled, Step, StepFacts } from './step.ts';
 
 export class ExecutionRun {
   readonly key: ExecutionKey;
@@ -122,10 +45,8 @@ export class ExecutionRun {
   private catalogNote: string | undefined;
   private authenticator: Authenticator | undefined;
   private readonly refreshedAttempts = new Set<number>();
-  /** Outcomes recorded by this run (staged for the next commit), so classify need not re-read them. */
-  private readonly outcomes = new Map<number, AttemptOutcome>();
-  /** Intents this run wrote (request record and start time), by attempt. */
-  private readonly intents = new Map<number, { request: HttpTraceEntry['request']; startedAt: number }>();
+  /** The intents this run wrote and the outcomes it staged, until the journal shows them. */
+  private readonly memory = new AttemptMemory();
   /** What `store` adds to a stored body's location metadata (fields left out of the output), by attempt. */
   private readonly storedMetadata = new Map<number, Record<string, string>>();
 
@@ -225,15 +146,6 @@ export class ExecutionRun {
     return prepared;
   }
 
-  /**
-   * Who the request acts as, for `per_user` rate limits: a short hash of the credential values (the
-   * credentials are the user's identity towards the API; the values themselves are never stored).
-   */
-  private userFingerprint(): string {
-    const values = Object.keys(this.credentials).sort().map((name) => `${name}=${this.credentials[name] ?? ''}`);
-    return values.length === 0 ? 'anonymous' : `user-${createHash('sha256').update(values.join('\n')).digest('hex').slice(0, 16)}`;
-  }
-
   private isSafeToRepeat(prepared: PreparedRequest): boolean {
     return IDEMPOTENT_METHODS.has(prepared.method) || prepared.idempotencyKey !== undefined;
   }
@@ -265,21 +177,17 @@ export class ExecutionRun {
     if (existing && !this.isSafeToRepeat(prepared)) {
       const request = existing.request as HttpTraceEntry['request'];
       const outcome = inDoubtOutcome(request, new Date(existing.startedAt).toISOString(), prepared.method);
-      this.outcomes.set(attempt, outcome);
+      this.memory.outcome(attempt, outcome);
       this.log('error', `attempt ${attempt} is in doubt and not safe to repeat: ending OUTCOME_UNKNOWN`);
       return { writes: [{ type: 'finishAttempt', attempt, state: 'failed', outcome }], event: { type: 'SENT', attempt } };
     }
     if (existing) {
       this.log('warn', `attempt ${attempt} is in doubt; re-sending it because repeating is safe (${prepared.idempotencyKey ? 'idempotency key' : `idempotent ${prepared.method}`})`);
-    } else if (definition.rateLimit) {
-      const limit = definition.rateLimit;
-      const bucket = `${definition.id}:${limit.scope === 'per_ip' ? new URL(prepared.url).host : limit.scope === 'per_user' ? this.userFingerprint() : 'global'}`;
-      const now = clock.now();
-      const token = await journal.takeRateToken(bucket, limit.requests, limit.window, now);
-      if (!token.granted) {
-        const reason = `client-side rate limit of ${definition.id} (${limit.requests} requests per ${limit.window} ms, ${limit.scope}) reached; waiting ${token.waitMs} ms`;
-        this.log('info', reason);
-        return { event: { type: 'THROTTLED', until: now + token.waitMs, delayMs: token.waitMs, reason }, facts: { now } };
+    } else {
+      const throttled = await takeClientToken(journal, definition, prepared, this.credentials, clock.now());
+      if (throttled) {
+        this.log('info', throttled.event.type === 'THROTTLED' ? throttled.event.reason : 'throttled');
+        return throttled;
       }
     }
 
@@ -293,7 +201,7 @@ export class ExecutionRun {
     const intent: JournalWrite[] = [];
     if (!existing) {
       const request = this.requestRecord(prepared);
-      this.intents.set(attempt, { request, startedAt: clock.now() });
+      this.memory.intent(attempt, request, clock.now());
       intent.push({ type: 'beginAttempt', attempt, idempotencyKey: prepared.idempotencyKey ?? null, request });
     }
     return { writes: intent, act: (signal) => this.send(prepared, attempt, signal) };
@@ -318,7 +226,7 @@ export class ExecutionRun {
     });
     if (authenticator) for (const secret of authenticator.secrets()) this.redactor.addSecret(secret);
     const recorded = this.redactor.json(withRedactedBytes(outcome, this.redactor));
-    this.outcomes.set(attempt, recorded);
+    this.memory.outcome(attempt, recorded);
     this.log(
       outcome.kind === 'response' ? 'info' : 'warn',
       outcome.kind === 'response'
@@ -339,26 +247,20 @@ export class ExecutionRun {
 
   /** The attempt as the journal will hold it once the pending commit lands (for progress output). */
   attemptRecord(attempt: number): Pick<AttemptRecord, 'attempt' | 'request' | 'outcome'> | undefined {
-    const outcome = this.outcomes.get(attempt);
-    const request = this.intents.get(attempt)?.request ?? (this.prepared ? this.requestRecord(this.prepared) : undefined);
+    const outcome = this.memory.outcomeOf(attempt);
+    const request = this.memory.requestOf(attempt) ?? (this.prepared ? this.requestRecord(this.prepared) : undefined);
     return outcome && request ? { attempt, request, outcome } : undefined;
   }
 
   /** The httpTrace from memory when this run made every attempt (`fresh`); undefined otherwise. */
   traces(): HttpTraceEntry[] | undefined {
-    if (!this.fresh) return undefined;
-    return [...this.intents.keys()].sort((a, b) => a - b).flatMap((attempt) => {
-      const outcome = this.outcomes.get(attempt) as (AttemptOutcome & { redirectTraces?: HttpTraceEntry[] }) | undefined;
-      if (outcome?.trace) return [...(outcome.redirectTraces ?? []), outcome.trace];
-      const intent = this.intents.get(attempt);
-      return intent ? [{ timestamp: new Date(intent.startedAt).toISOString(), request: intent.request }] : [];
-    });
+    return this.fresh ? this.memory.traces() : undefined;
   }
 
   // ---- classifying -----------------------------------------------------------------------------
 
   private async recordedOutcome(attempt: number): Promise<AttemptOutcome> {
-    const known = this.outcomes.get(attempt);
+    const known = this.memory.outcomeOf(attempt);
     if (known) return known;
     const record = await this.deps.journal.getAttempt(this.key, attempt);
     if (!record?.outcome) {

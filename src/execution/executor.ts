@@ -3,8 +3,7 @@
  * (driver.ts), which journals every transition before the next side effect and resumes any execution
  * from its last journaled state.
  */
-import { actionExecutionMachine, MACHINE_VERSION, type ExecutionSnapshot } from '../../machines/action-execution.ts';
-import { ExecutionContextSchema } from '../../machines/action-execution-context.ts';
+import { MACHINE_VERSION, type ExecutionSnapshot } from '../../machines/action-execution.ts';
 import { actionError, InterruptedError, isInterruptedError } from '../failure/errors.ts';
 import { ActionExecuteRequestSchema, type ActionExecuteRequest } from '../schemas/job.ts';
 import { ActionDefinitionSchema, type ActionDefinition } from '../schemas/action-definition.ts';
@@ -15,8 +14,9 @@ import { formatZodIssues } from '../support/zod-issues.ts';
 import { requestHash, storedRequestOf, toStoredRequest, type StoredRequest } from './request-identity.ts';
 import { buildActionExecutionState, stateOf, statusOf, tracesOf } from './execution-state.ts';
 import { ExecutionRun } from './execution-run.ts';
-import { driveExecution, ExecutionExistsError, persistedSnapshot } from './driver.ts';
+import { driveExecution, ExecutionExistsError, persistedSnapshot, transitionWrite } from './driver.ts';
 import { pureInitialTransition, pureTransition } from './pure-transition.ts';
+import { restoreSnapshot, summaryOf } from './execution-record.ts';
 import { createDefinitionRegistry } from '../definitions/definition-registry.ts';
 import { createCatalogLookup } from '../catalog/catalog-integration.ts';
 import { createTokenCache } from '../auth/auth.ts';
@@ -35,7 +35,7 @@ import { testHooksOf } from './test-hooks.ts';
 import { checkWellFormedIds } from '../validation/well-formed-ids.ts';
 import { checkRequestLimits, resolveRequestLimits } from '../validation/request-limits.ts';
 import { checkActionIdNotReserved, checkNotReservedKey, isReservedActionId, PLAN_ROW_ACTION_ID } from './reserved-action-ids.ts';
-import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecuteOptions, type ExecutionSummary } from './executor-api.ts';
+import { EXECUTOR_DEFAULTS, type ActionExecutor, type ActionExecutorOptions, type ExecuteOptions } from './executor-api.ts';
 
 /** The API types, so callers import the executor from one place. */
 export type { ActionExecutor, ActionExecutorOptions, ExecuteOptions, ExecutionSummary, ExecutionTimeline, ListOptions, ResumeAllReport, TransitionInfo } from './executor-api.ts';
@@ -55,20 +55,6 @@ function leaseWaitOf(options: ExecuteOptions): number {
     code: 'INVALID_OPTION',
     context: { option: 'waitForLease', value: String(wait) },
   });
-}
-
-function summaryOf(record: ExecutionRecord): ExecutionSummary {
-  return {
-    executionId: record.executionId,
-    actionId: record.actionId,
-    definitionId: record.definitionId,
-    status: record.status,
-    state: record.stateValue,
-    attempts: record.attemptCount,
-    createdAt: new Date(record.createdAt).toISOString(),
-    updatedAt: new Date(record.updatedAt).toISOString(),
-    ...(record.wakeAt !== null && record.stateValue === 'backingOff' ? { wakeAt: new Date(record.wakeAt).toISOString() } : {}),
-  };
 }
 
 /** A URL is no SQLite path, and a PostgreSQL journal is opened asynchronously (it connects and migrates): say how. */
@@ -167,37 +153,6 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     return acquireExecutionLease(keyOf(key), { journal, clock, logger, ttlMs: leaseTtlMs, waitMs, signal: interruption.signal });
   }
 
-  /**
-   * A journaled snapshot is restored only when this machine version wrote it and its context is
-   * what the context schema says: restoring anything else could re-run the wrong effect.
-   */
-  function restore(record: ExecutionRecord): ExecutionSnapshot {
-    const where = { executionId: record.executionId, actionId: record.actionId };
-    if (record.machineVersion !== MACHINE_VERSION) {
-      throw actionError(
-        'state_inconsistent',
-        `Execution ${record.executionId} / ${record.actionId} was journaled by machine version ${record.machineVersion}; this executor runs version ${MACHINE_VERSION} and cannot restore it.`,
-        {
-          code: 'MACHINE_VERSION_MISMATCH',
-          context: { ...where, journaled: record.machineVersion, running: MACHINE_VERSION },
-          suggestion: 'Resume it with the executor version that started it, or cancel it.',
-        },
-      );
-    }
-    const snapshot = record.snapshot as { value?: unknown; context?: unknown } | null;
-    if (!snapshot) return pureInitialTransition(where)[0];
-    const parsed = ExecutionContextSchema.safeParse(snapshot.context);
-    if (!parsed.success || typeof snapshot.value !== 'string') {
-      const issues = parsed.success ? '$.value: expected a state name' : formatZodIssues(parsed.error.issues);
-      throw actionError('state_inconsistent', `The journaled snapshot of ${record.executionId} / ${record.actionId} is not a valid machine context:\n${issues}`, {
-        code: 'SNAPSHOT_INVALID',
-        context: where,
-        suggestion: 'The journal row was changed outside the executor; cancel the execution and resubmit it.',
-      });
-    }
-    return actionExecutionMachine.resolveState({ value: snapshot.value, context: parsed.data });
-  }
-
   /** Drives one execution to a final state (or until stopped), renewing its lease meanwhile. */
   function run(params: {
     key: ExecutionKey;
@@ -282,7 +237,7 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
         await journal.releaseLease(record, fence);
         return await finishTerminal(current);
       }
-      snapshot = restore(current);
+      snapshot = restoreSnapshot(current);
     } catch (error) {
       await journal.releaseLease(record, fence).catch(() => undefined);
       throw error;
@@ -363,34 +318,13 @@ export function createActionExecutor(options: ActionExecutorOptions): ActionExec
     const { fence, record: current } = await acquire(record);
     try {
       if (isTerminalStatus(current.status)) return current.result as ActionExecutionState;
-      const snapshot = restore(current);
-      const cancel = { cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) };
-      const [next] = pureTransition(snapshot, { type: 'CANCEL', ...cancel });
+      const snapshot = restoreSnapshot(current);
+      const event = { type: 'CANCEL' as const, cancelledIn: current.stateValue, ...(reason === undefined ? {} : { reason }) };
+      const [next] = pureTransition(snapshot, event);
       const now = clock.now();
       const result = buildActionExecutionState({ actionId: record.actionId, stateValue: 'failed', context: next.context, startedAt: current.createdAt, finishedAt: now, traces: await tracesOf(journal, record) });
-      await journal.commit(
-        record,
-        [
-          {
-            type: 'transition',
-            from: current.stateValue,
-            to: 'failed',
-            event: 'CANCEL',
-            // The whole event payload, as the driver journals it: a replay feeds it back as recorded.
-            data: cancel,
-            snapshot: persistedSnapshot(next),
-            stateValue: 'failed',
-            status: 'failed',
-            attemptCount: next.context.attempt,
-            wakeAt: null,
-            result,
-            outbox: { type: 'action.execute.failed', payload: result },
-            releaseLease: true,
-          },
-        ],
-        fence,
-        now,
-      );
+      // The same transition write the driver makes for a live cancel: a replay feeds it back as recorded.
+      await journal.commit(record, [transitionWrite(current.stateValue, 'failed', event, undefined, next, now, result)], fence, now);
       await storeResult(record, result);
       await deliverPendingEvents();
       return result;

@@ -14,7 +14,7 @@
  */
 import { effectOf, MACHINE_VERSION, type ExecutionEvent, type ExecutionSnapshot } from '../../machines/action-execution.ts';
 import { begin, failedEvent } from '../execution/driver.ts';
-import type { Settled, StepFacts } from '../execution/execution-run.ts';
+import type { Settled, StepFacts } from '../execution/step.ts';
 import { pureInitialTransition, pureTransition } from '../execution/pure-transition.ts';
 import { buildActionExecutionState, tracesOf } from '../execution/execution-state.ts';
 import { canonicalJson } from '../execution/request-identity.ts';

@@ -29,12 +29,13 @@ import type {
 import { decideLease } from '../lease.ts';
 import { GroupCommitQueue, type UnitOutcome } from '../group-commit.ts';
 import { takeToken } from '../token-bucket.ts';
-import { attemptAlreadyFinishedError, attemptNotStartedError, leaseLostError, notFoundError, rateLimitConfigError } from '../journal-errors.ts';
+import { leaseLostError, notFoundError, rateLimitConfigError } from '../journal-errors.ts';
 import { acquireOwnerLock, ownerLockDir, probeOwner, sweepOwnerLocks, type OwnerLiveness, type OwnerLock } from './owner-lock.ts';
 import { withOwnerExitGrace, type LeaseTry } from './owner-exit-grace.ts';
 import { migrate } from './sqlite-migrations.ts';
-import { attemptFromRow, executionFromRow, outboxFromRow, toJson, transitionFromRow } from './sqlite-rows.ts';
+import { attemptFromRow, executionFromRow, outboxFromRow, transitionFromRow } from './sqlite-rows.ts';
 import { prepareJournalStatements, type JournalStatements } from './sqlite-statements.ts';
+import { applyWrite, prepareWrite, type PreparedWrite } from './sqlite-writes.ts';
 
 /** Options of {@link openSqliteJournal}. */
 export interface SqliteJournalOptions {
@@ -196,9 +197,9 @@ export class SqliteJournal implements Journal {
   commit(key: ExecutionKey, writes: readonly JournalWrite[], fence: Fence | null, now: number): Promise<CommitResult> {
     // Serialize outside the transaction, so a value with no JSON form fails before anything is queued
     // — as a rejection, like every other failure of this Promise-returning method.
-    let prepared: ReturnType<SqliteJournal['prepareWrite']>[];
+    let prepared: PreparedWrite[];
     try {
-      prepared = writes.map((write) => this.prepareWrite(key, write));
+      prepared = writes.map((write) => prepareWrite(key, write));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -226,7 +227,7 @@ export class SqliteJournal implements Journal {
         const base = { seq: 0, status: '' };
         rest.forEach((write, index) => {
           if (write.type === 'create') throw new Error('a create write must come first in its commit');
-          this.applyWrite(key, write, effective, now, base, index === lastTransition);
+          applyWrite(this.sql, this.file, key, write, effective, now, base, index === lastTransition);
         });
       }
       if (first?.type === 'create') {
@@ -235,99 +236,6 @@ export class SqliteJournal implements Journal {
       }
       return result;
     });
-  }
-
-  private prepareWrite(key: ExecutionKey, write: JournalWrite) {
-    switch (write.type) {
-      case 'create':
-        return {
-          type: 'create' as const,
-          leaseTtlMs: write.leaseTtlMs,
-          params: {
-            execution_id: key.executionId,
-            action_id: key.actionId,
-            request_hash: write.requestHash,
-            request_json: toJson(write.request, 'request', key),
-            definition_json: toJson(write.definition, 'definition', key),
-            machine_version: write.machineVersion,
-            state_value: write.stateValue,
-            snapshot_json: toJson(write.snapshot, 'snapshot', key),
-            definition_id: write.definitionId,
-          },
-        };
-      case 'transition': {
-        const resultJson = write.result === undefined || write.result === null ? null : toJson(write.result, 'result', key);
-        return {
-          ...write,
-          snapshotJson: toJson(write.snapshot, 'snapshot', key),
-          eventJson: write.data === undefined || write.data === null ? null : toJson(write.data, `data of event ${write.event}`, key),
-          resultJson,
-          // A terminal event's payload is the result itself: serialize it once.
-          payloadJson: write.outbox === undefined ? null : write.outbox.payload === write.result && resultJson !== null ? resultJson : toJson(write.outbox.payload, `outbox payload (${write.outbox.type})`, key),
-        };
-      }
-      case 'beginAttempt':
-        return { ...write, requestJson: toJson(write.request, `request of attempt ${write.attempt}`, key) };
-      case 'finishAttempt':
-        return { ...write, outcomeJson: toJson(write.outcome, `outcome of attempt ${write.attempt}`, key) };
-    }
-  }
-
-  /**
-   * Applies one write. `base` carries the unit's next transition seq and the row's status between
-   * writes (read once per unit); `updateRow` is false for a transition a later one in the unit supersedes.
-   */
-  private applyWrite(
-    key: ExecutionKey,
-    write: Exclude<ReturnType<SqliteJournal['prepareWrite']>, { type: 'create' }>,
-    fence: Fence | null,
-    now: number,
-    base: { seq: number; status: string },
-    updateRow: boolean,
-  ): void {
-    const { executionId, actionId } = key;
-    switch (write.type) {
-      case 'transition': {
-        if (base.seq === 0) {
-          const stored = this.sql.transitionBase.get(executionId, actionId);
-          if (stored === undefined) return notFoundError(this.file, `transition ${write.from} → ${write.to}`, key);
-          Object.assign(base, stored);
-        }
-        const seq = base.seq;
-        base.seq += 1;
-        this.sql.insertTransition.run(executionId, actionId, seq, write.from, write.to, write.event, write.eventJson, write.snapshotJson, write.at ?? now);
-        if (write.outbox !== undefined && write.payloadJson !== null) this.sql.insertOutbox.run(executionId, actionId, write.outbox.type, write.payloadJson, now);
-        if (write.releaseLease && fence) this.sql.releaseLease.run(executionId, actionId, fence.ownerId, fence.epoch);
-        if (!updateRow) return;
-        const update = {
-          execution_id: executionId,
-          action_id: actionId,
-          state_value: write.stateValue,
-          snapshot_json: write.snapshotJson,
-          attempt_count: write.attemptCount,
-          wake_at: write.wakeAt,
-          set_result: write.result !== undefined ? (1 as const) : (0 as const),
-          result_json: write.resultJson,
-          now,
-        };
-        if (base.status === write.status) this.sql.updateStateSameStatus.run(update);
-        else this.sql.updateState.run({ ...update, status: write.status });
-        base.status = write.status;
-        return;
-      }
-      case 'beginAttempt': {
-        const existing = this.sql.selectAttempt.get(executionId, actionId, write.attempt);
-        if (existing?.state === 'in_flight') return;
-        if (existing !== undefined) throw attemptAlreadyFinishedError(key, write.attempt, existing.state);
-        this.sql.insertAttempt.run(executionId, actionId, write.attempt, write.idempotencyKey, write.requestJson, now);
-        return;
-      }
-      case 'finishAttempt': {
-        if (this.sql.finishAttempt.run(write.state, write.outcomeJson, now, executionId, actionId, write.attempt).changes === 1) return;
-        if (this.sql.selectAttempt.get(executionId, actionId, write.attempt) !== undefined) return;
-        throw attemptNotStartedError(key, write.attempt);
-      }
-    }
   }
 
   private getSync(key: ExecutionKey): ExecutionRecord | undefined {
