@@ -10,8 +10,9 @@ import { WORKER_DEFAULTS } from './src/trigger/worker-environment.ts';
 export const SHIPPED_FILES = [`${WORKER_DEFAULTS.definitions}/*.json`, `${WORKER_DEFAULTS.catalog}/*.json`];
 
 /**
- * Trigger.dev v4 project configuration for the `action-execute` task (src/trigger/action-executor-jobs.ts,
- * docs/trigger-dev.md). Set TRIGGER_PROJECT_REF to your project ref.
+ * Trigger.dev v4 project configuration for the `action-execute` and `plan-execute` tasks
+ * (src/trigger/action-executor-jobs.ts, src/trigger/plan-execute-job.ts; docs/trigger-dev.md): both are
+ * found in `dirs`. Set TRIGGER_PROJECT_REF to your project ref.
  */
 export default defineConfig({
   project: process.env['TRIGGER_PROJECT_REF'] ?? 'proj_action_executor',

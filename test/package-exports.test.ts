@@ -17,6 +17,8 @@ const EXPECTED: Record<string, string[]> = {
   './catalog-registry': ['loadCatalogFromDir'],
   './action-executor-jobs': ['executeActionJob', 'runActionExecuteJob'],
   './trigger-action-execution': ['triggerActionExecution', 'actionExecutionIdempotencyKey'],
+  './plan-execute-job': ['executePlanJob', 'runPlanExecuteJob'],
+  './trigger-plan-execution': ['triggerPlanExecution', 'planExecutionIdempotencyKey'],
   './clock': ['systemClock', 'createManualClock'],
   './errors': ['ActionError', 'isActionError', 'InfrastructureError', 'isInfrastructureError', 'InterruptedError', 'isInterruptedError'],
   './machine': ['actionExecutionMachine', 'MACHINE_VERSION'],

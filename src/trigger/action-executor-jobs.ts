@@ -24,6 +24,7 @@ import { isTerminalStatus } from '../../storage/journal.ts';
 import { ActionExecutePayloadSchema } from './action-execute-payload-schema.ts';
 import { ACTION_EXECUTE_TASK_ID } from './action-execute-task-id.ts';
 import { ActionRunFailure } from './action-run-failure.ts';
+import { abortReasonText } from './run-abort-reason.ts';
 import { finalProgress, progressOf, runMetadataSink, submittedProgress, type RunProgressSink } from './run-progress.ts';
 import { taskWorker } from './task-worker.ts';
 import type { TransitionFeed } from './transition-feed.ts';
@@ -37,17 +38,6 @@ export interface ActionExecuteJobDeps {
   transitions?: TransitionFeed;
   /** Where the live progress and a failed action's state go (run metadata on the platform). @default none */
   progress?: RunProgressSink;
-}
-
-/** Why the run's signal aborted, as the cancelled action's reason. */
-function abortReasonText(signal: AbortSignal): string {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name === 'TaskRunExceededMaxDuration') {
-    const limit = (reason as { timeoutInSeconds?: unknown }).timeoutInSeconds;
-    return `the Trigger.dev run exceeded its maxDuration${typeof limit === 'number' ? ` of ${limit} s of compute` : ''}`;
-  }
-  if (typeof reason === 'string' && reason !== '') return `the Trigger.dev run was cancelled (${reason})`;
-  return 'the Trigger.dev run was cancelled';
 }
 
 /**

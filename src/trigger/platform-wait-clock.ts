@@ -57,7 +57,8 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal | undefined): 
 }
 
 /**
- * A clock whose long sleeps use `waitUntil` (on Trigger.dev: `(date) => wait.until({ date })`).
+ * A clock whose long sleeps use `waitUntil` (on Trigger.dev: `(date) => wait.until({ date })`). It is
+ * handed the sleep's signal too, so a wait queued behind others (platform-wait-lane.ts) can be dropped.
  *
  * @example
  * ```ts
@@ -65,7 +66,7 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal | undefined): 
  * createActionExecutor({ definitions, clock });
  * ```
  */
-export function platformWaitClock(waitUntil: (until: Date) => Promise<void>, options: PlatformWaitClockOptions = {}): Clock {
+export function platformWaitClock(waitUntil: (until: Date, signal?: AbortSignal) => Promise<void>, options: PlatformWaitClockOptions = {}): Clock {
   const now = options.now ?? Date.now;
   const threshold = options.thresholdMs ?? PLATFORM_WAIT_THRESHOLD_MS;
   return {
@@ -76,7 +77,7 @@ export function platformWaitClock(waitUntil: (until: Date) => Promise<void>, opt
       if (remaining <= threshold) return sleepFor(remaining, signal);
       if (signal?.aborted) throw abortReason(signal);
       const date = new Date(until);
-      const waited = waitUntil(date).catch((error: unknown) => {
+      const waited = waitUntil(date, signal).catch((error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
         throw new InfrastructureError(
           `The platform wait until ${date.toISOString()} failed: ${reason}. The run stops without recording anything; the platform's retry resumes the backoff from the journal.`,

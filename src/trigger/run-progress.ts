@@ -86,8 +86,8 @@ export function finalProgress(key: ExecutionKey, definitionId: string, state: Ac
 
 const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
-/** Every string over the clip length shortened, saying how long it was and where the rest is. */
-function clipStrings(value: unknown): unknown {
+/** Every string over the clip length shortened, saying how long it was and where the rest is (also for plan results). */
+export function clipStrings(value: unknown): unknown {
   if (typeof value === 'string') {
     if (value.length <= CLIPPED_STRING_CHARS) return value;
     return `${value.slice(0, CLIPPED_STRING_CHARS)}…[clipped from ${value.length} characters to fit run metadata; the journal holds the whole state]`;

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { wait } from '@trigger.dev/sdk';
 import type { ActionExecutor, ActionExecutorOptions } from '../execution/executor.ts';
 import { openActionExecutor } from '../execution/open-action-executor.ts';
-import { loadDefinitionsFromDir } from '../definitions/definition-registry.ts';
+import { loadDefinitionsFromDir, type DefinitionRegistry } from '../definitions/definition-registry.ts';
 import { loadCatalogFromDir } from '../catalog/catalog-registry.ts';
 import { formatProblem, type LoadProblem } from '../definitions/load-problem.ts';
 import { errorDetail, isActionError, isInfrastructureError } from '../failure/errors.ts';
@@ -20,6 +20,7 @@ import type { Clock } from '../support/clock.ts';
 import { createLogger } from '../support/logger.ts';
 import { ActionRunFailure } from './action-run-failure.ts';
 import { platformWaitClock } from './platform-wait-clock.ts';
+import { platformWaitLane } from './platform-wait-lane.ts';
 import { createTransitionFeed, type TransitionFeed } from './transition-feed.ts';
 import { isPostgresUrl, WORKER_VARIABLES, workerEnvironment, type WorkerEnvironment } from './worker-environment.ts';
 
@@ -27,14 +28,23 @@ import { isPostgresUrl, WORKER_VARIABLES, workerEnvironment, type WorkerEnvironm
 export interface TaskWorker {
   readonly environment: WorkerEnvironment;
   readonly executor: ActionExecutor;
+  /** The definitions the executor runs (plans are validated against them). */
+  readonly definitions: DefinitionRegistry;
   /** The executor's transitions, by execution (its `onTransition`). */
   readonly transitions: TransitionFeed;
+  /** The worker's logger (the plan task logs through it too). */
+  readonly logger: Logger;
+  /** The executor's clock: its long sleeps are platform waits, one at a time. */
+  readonly clock: Clock;
   close(): Promise<void>;
 }
 
 /** Options of {@link openTaskWorker}; the defaults are what a deployed worker uses. */
 export interface TaskWorkerOptions {
-  /** @default platformWaitClock((date) => wait.until({ date })) */
+  /**
+   * @default platformWaitClock((date, signal) => platformWaitLane.run(() => wait.until({ date }), signal)):
+   * one platform wait at a time, as the runtime demands (platform-wait-lane.ts)
+   */
   clock?: Clock;
   /** @default createLogger() (pino on stderr, which the platform captures) */
   logger?: Logger;
@@ -97,6 +107,7 @@ export async function openTaskWorker(environment: WorkerEnvironment, options: Ta
   const transitions = createTransitionFeed();
   const logger = options.logger ?? createLogger();
   const openExecutor = options.openExecutor ?? openActionExecutor;
+  const clock = options.clock ?? platformWaitClock((date, signal) => platformWaitLane.run(() => wait.until({ date }), signal));
   let executor: ActionExecutor;
   try {
     executor = await openExecutor({
@@ -105,7 +116,7 @@ export async function openTaskWorker(environment: WorkerEnvironment, options: Ta
       definitions: registry,
       ...(catalog ? { catalog } : {}),
       logger,
-      clock: options.clock ?? platformWaitClock((date) => wait.until({ date })),
+      clock,
       onTransition: transitions.emit,
     });
   } catch (error) {
@@ -113,7 +124,7 @@ export async function openTaskWorker(environment: WorkerEnvironment, options: Ta
     if (isActionError(error) && !isInfrastructureError(error) && !error.detail.retryable) throw new ActionRunFailure(error.detail);
     throw error;
   }
-  return { environment, executor, transitions, close: () => executor.close() };
+  return { environment, executor, definitions: registry, transitions, logger, clock, close: () => executor.close() };
 }
 
 let current: Promise<TaskWorker> | undefined;
