@@ -187,13 +187,14 @@ describeWithPostgres('Postgres journal: group commit, owner locks, failures (iss
       blocker.on('error', () => undefined);
       await blocker.connect();
       await blocker.query(`BEGIN; SELECT 1 FROM ${schema}.ae_journal_executions FOR UPDATE`);
-      const pending = journal.commit(KEY, INTENT, fence, 2000);
+      // Observed from the start: the commit may fail while the test is still awaiting the terminate.
+      const failed = infrastructureFailure(journal.commit(KEY, INTENT, fence, 2000));
       const waiting = await eventually('the commit to wait on the row lock', async () => {
         const rows = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'action-executor journal' AND wait_event_type = 'Lock'", [database.name]);
         return rows.rows[0]?.pid;
       });
       await admin.query('SELECT pg_terminate_backend($1)', [waiting]);
-      const error = await infrastructureFailure(pending);
+      const error = await failed;
       await blocker.query('ROLLBACK');
       await blocker.end();
       expect(isInfrastructureError(error)).toBe(true);
