@@ -27,10 +27,16 @@ describe('plan DAG layout', () => {
     expect(Object.fromEntries(layout.nodes.map((n) => [n.actionId, [n.column, n.row]]))).toEqual({ get_user: [0, 0], create_order: [1, 0], send_welcome: [2, 0], send_welcome_plain: [2, 1] });
     expect(at['send_welcome_plain']?.alternativeFor).toBe('send_welcome');
     expect(layout.edges.map((e) => `${e.from}→${e.to} ${e.kind}`)).toEqual(['get_user→create_order dependency', 'create_order→send_welcome dependency', 'get_user→send_welcome_plain dependency', 'send_welcome→send_welcome_plain alternative']);
-    // Every edge starts on its source box's right edge.
+    // Every edge starts on its source box's right edge, and stays inside the drawing (the loop from
+    // send_welcome down to its alternative, in the last column, too).
     for (const edge of layout.edges) {
       const from = at[edge.from]!.box;
       expect(edge.d.startsWith(`M${from.x + from.width} ${from.y + from.height / 2} `), `${edge.from}→${edge.to}`).toBe(true);
+      const numbers = (edge.d.match(/-?\d+(\.\d+)?/g) ?? []).map(Number);
+      const xs = numbers.filter((_, i) => i % 2 === 0);
+      const ys = numbers.filter((_, i) => i % 2 === 1);
+      expect(Math.max(...xs), `${edge.from}→${edge.to}`).toBeLessThanOrEqual(layout.width);
+      expect(Math.max(...ys), `${edge.from}→${edge.to}`).toBeLessThanOrEqual(layout.height);
     }
   });
 

@@ -14,6 +14,9 @@ import type { ExecutionPlan } from '../schemas/plan.ts';
 /** Node size and spacing, in SVG user units. */
 export const PLAN_LAYOUT = { nodeWidth: 210, nodeHeight: 64, columnGap: 90, rowGap: 22, padding: 16 } as const;
 
+/** How far a same-column alternative edge bulges out to the right of its boxes. */
+const SIDEWAYS_BULGE = 50;
+
 export interface PlanBox {
   x: number;
   y: number;
@@ -94,13 +97,16 @@ export function layoutPlan(plan: ExecutionPlan): PlanLayout {
     }
     if (node.alternativeFor !== undefined) {
       const from = placed.get(node.alternativeFor);
-      if (from) edges.push({ from: node.alternativeFor, to: node.actionId, kind: 'alternative', d: from.box.x === node.box.x ? sideways(from.box, node.box, columnGap) : forward(from.box, node.box) });
+      if (from) edges.push({ from: node.alternativeFor, to: node.actionId, kind: 'alternative', d: from.box.x === node.box.x ? sideways(from.box, node.box) : forward(from.box, node.box) });
     }
   }
   const columns = Math.max(1, ...nodes.map((node) => node.column + 1));
   const tallest = Math.max(1, ...rows.values());
-  return { width: padding * 2 + columns * W + (columns - 1) * columnGap, height: padding * 2 + tallest * H + (tallest - 1) * rowGap, nodes, edges, levels };
+  // A loop out of the last column needs room on the right, or it is cut off.
+  const loops = edges.some((edge) => edge.kind === 'alternative' && placed.get(edge.from)?.column === columns - 1 && placed.get(edge.to)?.column === columns - 1);
+  return { width: padding * 2 + columns * W + (columns - 1) * columnGap + (loops ? SIDEWAYS_BULGE : 0), height: padding * 2 + tallest * H + (tallest - 1) * rowGap, nodes, edges, levels };
 }
+
 
 /** A curve from the right edge of `a` to the left edge of `b` (b is in a later column). */
 function forward(a: PlanBox, b: PlanBox): string {
@@ -113,10 +119,11 @@ function forward(a: PlanBox, b: PlanBox): string {
 }
 
 /** A loop out of the right edge of `a` into the right edge of `b` below it (same column). */
-function sideways(a: PlanBox, b: PlanBox, gap: number): string {
+function sideways(a: PlanBox, b: PlanBox): string {
   const x = a.x + a.width;
   const y1 = a.y + a.height / 2;
   const y2 = b.y + b.height / 2;
-  const out = x + Math.min(gap * 0.6, 50);
+  // The curve's control points sit at the bulge; the curve itself stays within it.
+  const out = x + SIDEWAYS_BULGE;
   return `M${x} ${y1} C${out} ${y1} ${out} ${y2} ${x} ${y2}`;
 }
