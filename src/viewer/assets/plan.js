@@ -1,6 +1,6 @@
 // One plan: its DAG with each action's status, the confirmations it waits for (Confirm / Reject), its
 // history, metrics and ExecutionState, and Cancel while it is not over. Live while it runs or waits.
-import { el, fill, follow, formatMs, getJson, post, statusBadge, timeEl } from './common.js';
+import { el, fill, follow, formatMs, getJson, post, timeEl } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
@@ -29,6 +29,14 @@ function svgEl(tag, attrs = {}, text) {
 }
 
 const clip = (text, max) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** Time left to a deadline: confirmation timeouts run to hours or days, not just seconds. */
+function formatLeft(ms) {
+  if (ms < 60 * 60_000) return formatMs(ms);
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  return hours >= 48 ? `${Math.floor(hours / 24)} days ${hours % 24} h` : `${hours} h ${minutes} min`;
+}
 
 function renderDag(graph) {
   const svg = svgEl('svg', { class: 'plan-dag', viewBox: `0 0 ${graph.width} ${graph.height}`, width: graph.width, height: graph.height, role: 'img', 'aria-label': 'the plan as a graph of its actions' });
@@ -71,7 +79,7 @@ function renderActions(view) {
         { dataset: { actionId: n.actionId, status: n.status } },
         el('td', { class: 'mono' }, n.actionId, n.alternativeFor ? el('div', { class: 'muted small' }, `alternative of ${n.alternativeFor}`) : ''),
         el('td', {}, n.definitionId),
-        el('td', {}, statusBadge(n.status)),
+        el('td', {}, el('span', { class: `badge status-${n.status}` }, label(n.status))),
         el('td', { class: 'why' }, n.reason ?? '', n.condition ? el('div', { class: 'muted small' }, n.condition) : ''),
         el('td', { class: 'num' }, String(n.attempts)),
         el('td', {}, n.startedAt ? timeEl(n.startedAt) : ''),
@@ -112,7 +120,7 @@ function renderPending(view) {
     const tick = () => {
       for (const [node, due] of clocks) {
         const ms = Date.parse(due) - (Date.now() + skew);
-        node.textContent = ms > 0 ? `(${formatMs(ms)} left)` : '(deadline passed)';
+        node.textContent = ms > 0 ? `(${formatLeft(ms)} left)` : '(deadline passed)';
       }
     };
     tick();
@@ -143,8 +151,7 @@ function render(view) {
   skew = Date.parse(view.now) - Date.now();
   document.title = `${view.name} · ${label(view.status)} · action-executor`;
   fill($('title'), view.name, ' ', el('span', { class: 'mono muted small' }, view.planId));
-  fill($('status'), statusBadge(view.status));
-  $('status').firstChild.textContent = label(view.status);
+  fill($('status'), el('span', { class: `badge status-${view.status}` }, label(view.status)));
   $('status').dataset.status = view.status;
   fill($('facts'), view.description, ' · started ', timeEl(view.startedAt), view.completedAt ? [' · ended ', timeEl(view.completedAt)] : '', ' · updated ', timeEl(view.updatedAt));
   const lease = view.lease;

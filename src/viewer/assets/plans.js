@@ -1,6 +1,6 @@
 // The plans list: newest first, filtered by status, searched by plan id, paged; the query lives in the
 // address bar, and the rows update live as the journal changes.
-import { el, fill, follow, getJson, statusBadge, timeEl } from './common.js';
+import { el, fill, follow, getJson, timeEl } from './common.js';
 
 const PAGE = 25;
 const $ = (id) => document.getElementById(id);
@@ -49,7 +49,7 @@ function render(page) {
         { dataset: { planId: p.planId, status: p.status } },
         el('td', { class: 'mono' }, el('a', { href: `/plans/${encodeURIComponent(p.planId)}` }, p.planId)),
         el('td', {}, p.name, p.problem ? el('div', { class: 'error small' }, p.problem) : ''),
-        el('td', {}, statusBadge(p.status)),
+        el('td', {}, el('span', { class: `badge status-${p.status}` }, p.status.replaceAll('_', ' '))),
         el('td', {}, counts(p.metrics)),
         el('td', { class: 'mono' }, p.awaitingConfirmation.join(', ')),
         el('td', {}, timeEl(p.updatedAt)),
