@@ -12,6 +12,7 @@
  */
 import type { DefinitionRegistry } from '../definitions/definition-registry.ts';
 import type { ActionExecutor } from '../execution/executor-api.ts';
+import { testHooksOf, withTestHooks } from '../execution/test-hooks.ts';
 import { createPlanExecutor } from '../plans/plan-executor.ts';
 import type { PlanExecutor, PlanExecutorOptions } from '../plans/plan-executor-api.ts';
 import type { Clock } from '../support/clock.ts';
@@ -52,14 +53,15 @@ export const PLAN_FEATURE_DEFAULTS = { answerWaitMs: 10_000, maxDriven: 16 } as 
 export function createPlanFeature(options: PlanFeatureOptions): PlanFeature {
   const activity = createPlanActivity();
   const credentials = options.credentials ?? {};
-  const plans = createPlanExecutor({
+  // Test hooks attached to the feature's options (crash points) reach its plan executor.
+  const plans = createPlanExecutor(withTestHooks({
     executor: options.executor,
     definitions: options.definitions,
     credentials,
     onProgress: (event) => activity.onProgress(event),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
-  });
+  }, testHooksOf(options)));
   const extension = planRoutes({
     plans,
     activity,
