@@ -95,7 +95,7 @@ export async function runUiCommand(input: UiCommandInput): Promise<number> {
 
 export const uiCommand = defineCommand({
   name: 'ui',
-  summary: 'the local web viewer: executions, timelines, plans and their confirmations, live inspector',
+  summary: 'the local web viewer: executions, timelines, plans, live inspector',
   usage: '[--port N] [--host 127.0.0.1]',
   details: 'Serves the viewer over the journal (--db) until Ctrl-C. Loopback only unless --allow-remote; every state change needs the page\'s session token.',
   flags: [
