@@ -62,6 +62,10 @@ describeWithBrowser('viewer plans in Chromium', () => {
     await page.click(`svg.plan-dag a[href="/executions/${PLAN_IDS.mixed}/lookup"]`);
     await page.waitForSelector('#timeline tr');
     expect(new URL(page.url()).pathname).toBe(`/executions/${PLAN_IDS.mixed}/lookup`);
+    // …which points back at its plan.
+    await page.waitForSelector('#plan-link:not([hidden])');
+    expect(await page.textContent('#plan-link')).toBe('an action of plan Every status (paused for confirmation)');
+    expect(await page.getAttribute('#plan-link a', 'href')).toBe(`/plans/${PLAN_IDS.mixed}`);
     await page.close();
   });
 
