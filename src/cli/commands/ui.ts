@@ -87,7 +87,7 @@ export async function runUiCommand(input: UiCommandInput): Promise<number> {
   await (input.stopped ?? signalled());
   await viewer.close();
   if (viewer.backgroundWork > 0) {
-    input.err(`stopping: waiting for ${viewer.backgroundWork} execution(s) this viewer resumed; Ctrl-C again stops at once (they resume later from the journal).`);
+    input.err(`stopping: waiting for ${viewer.backgroundWork} execution(s) this viewer resumed or plan(s) it answered; Ctrl-C again stops at once (they resume later from the journal).`);
     process.once('SIGINT', () => process.exit(130));
   }
   return 0;
