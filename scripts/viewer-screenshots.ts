@@ -6,9 +6,11 @@
  * It runs `npm run demo`'s scenarios into a fresh journal, starts one more execution that backs off
  * for a long time against a local API (streaming to the inspector, as `execute --inspect` does), serves
  * the viewer on that journal, and photographs the list, the demo's retried execution, the live page and
- * the inspector. Everything runs on 127.0.0.1; nothing is fetched from the internet.
+ * the inspector. Then the plans: the onboarding plan runs once more (a copy under a new id, on a fresh
+ * demo API) until it waits for its confirmation, and the plans list, that paused plan and the demo's
+ * completed one are photographed. Everything runs on 127.0.0.1; nothing is fetched from the internet.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,9 @@ import { createActionExecutor } from '../src/execution/executor.ts';
 import { loadDefinitionsFromDir } from '../src/definitions/definition-registry.ts';
 import { openCliInspector } from '../src/cli/inspector.ts';
 import { startViewer } from '../src/viewer/viewer-server.ts';
+import { createPlanFeature } from '../src/viewer/plan-feature.ts';
+import { createPlanExecutor } from '../src/plans/plan-executor.ts';
+import { startDemoApi } from '../src/demo/demo-api.ts';
 import { viewerStateFile } from '../src/viewer/viewer-state-file.ts';
 import type { ActionExecuteRequest } from '../src/schemas/job.ts';
 
@@ -46,8 +51,11 @@ const flaky = createServer((_req, res) => {
 await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
 const flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`;
 
-const viewerExecutor = createActionExecutor({ db: dbPath, storage: join(demo, 'storage'), definitions: registry });
-const viewer = await startViewer({ executor: viewerExecutor, port: 0, definitionIds: registry.list().map((d) => d.id), stateFile: viewerStateFile(dbPath) });
+// The demo's credential values (src/demo/demo.ts): the viewer redacts them from everything it serves.
+const credentials = { DEMO_TOKEN: 'demo-secret-token-123', DEMO_API_KEY: 'demo-api-key-456' };
+const viewerExecutor = createActionExecutor({ db: dbPath, storage: join(demo, 'storage'), definitions: registry, credentials });
+const plansFeature = createPlanFeature({ executor: viewerExecutor, definitions: registry, credentials });
+const viewer = await startViewer({ executor: viewerExecutor, port: 0, definitionIds: registry.list().map((d) => d.id), stateFile: viewerStateFile(dbPath), extensions: [plansFeature.extension], secrets: Object.values(credentials) });
 log(`viewer: ${viewer.url}/`);
 
 const inspector = await openCliInspector({ dbPath, warn: log, command: 'execute' });
@@ -69,7 +77,25 @@ const running = live.execute(liveRequest).catch(() => undefined);
 const liveKey = { executionId: liveRequest.executionId, actionId: 'get_profile' };
 for (let i = 0; i < 500 && (await live.journal.get(liveKey))?.stateValue !== 'backingOff'; i++) await new Promise((r) => setTimeout(r, 10));
 
-// 3. The pictures.
+// 3. The onboarding plan again, under a new id, on a fresh demo API, up to its confirmation.
+const planApi = await startDemoApi();
+const demoOrigin = new URL(registry.get('get-user')?.endpoint.url ?? 'http://127.0.0.1').origin;
+const planExecutor = createActionExecutor({
+  db: dbPath,
+  storage: join(demo, 'storage'),
+  definitions: registry.list().map((d) => ({ ...d, endpoint: { ...d.endpoint, url: d.endpoint.url.replace(demoOrigin, planApi.url) } })),
+  credentials,
+});
+const onboarding = JSON.parse(readFileSync(resolve(import.meta.dirname, '../examples/plans/customer-onboarding.json'), 'utf8')) as { id: string; name: string };
+const pausedPlan = { ...onboarding, id: '7c2e9b14-8a3d-4f6e-b1c5-3d9a0e7f2b68', name: `${onboarding.name} (second customer)` };
+const planRunner = createPlanExecutor({ executor: planExecutor, definitions: registry });
+const paused = await planRunner.executePlan(pausedPlan, { credentials });
+if (paused.status !== 'paused_for_confirmation') throw new Error(`the copied onboarding plan did not pause (it is ${paused.status})`);
+const { plans: recorded } = await plansFeature.plans.listPlans({ statuses: ['completed'] });
+const completedPlan = recorded[0];
+if (!completedPlan) throw new Error('the demo recorded no completed plan');
+
+// 4. The pictures.
 const profile = mkdtempSync(join(tmpdir(), 'ae-chromium-'));
 const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: ARGS, viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
 try {
@@ -100,6 +126,24 @@ try {
   await page.waitForSelector('svg.machine .node.current');
   await page.screenshot({ path: join(outDir, 'viewer-inspector.png') });
   log('docs: viewer-inspector.png');
+
+  await page.goto(`${viewer.url}/plans`);
+  await page.waitForSelector('#rows tr');
+  await page.waitForSelector('#live.on');
+  await page.screenshot({ path: join(outDir, 'viewer-plans.png') });
+  log('docs: viewer-plans.png');
+
+  await page.goto(`${viewer.url}/plans/${pausedPlan.id}`);
+  await page.waitForSelector('article.confirmation');
+  await page.waitForSelector('#live.on');
+  await page.fill('#user-id', 'ops@example.com');
+  await page.screenshot({ path: join(outDir, 'viewer-plan.png'), fullPage: true });
+  log('docs: viewer-plan.png');
+
+  await page.goto(`${viewer.url}/plans/${completedPlan.planId}`);
+  await page.waitForSelector('svg.plan-dag .plan-node');
+  await page.screenshot({ path: join(outDir, 'viewer-plan-completed.png') });
+  log('docs: viewer-plan-completed.png');
 } finally {
   await browser.close();
   rmSync(profile, { recursive: true, force: true });
@@ -108,6 +152,10 @@ try {
   await live.close();
   await inspector.close();
   await viewer.close();
+  await plansFeature.close();
+  await planRunner.close();
+  await planExecutor.close();
+  await planApi.close();
   await viewerExecutor.close();
   flaky.close();
   rmSync(work, { recursive: true, force: true });

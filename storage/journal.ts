@@ -179,6 +179,8 @@ export interface ExecutionQuery {
   /** Executions whose executionId contains this text. */
   search?: string;
   statuses?: readonly ExecutionStatus[];
+  /** Executions whose `stateValue` is one of these (a plan row's stateValue is the plan's status). */
+  stateValues?: readonly string[];
   definitionId?: string;
   /** @default 'newest' */
   order?: 'newest' | 'oldest';

@@ -79,11 +79,15 @@ describe('action-executor ui', () => {
       const state = JSON.parse(readFileSync(join(dir, 'state/j.db.viewer.json'), 'utf8'));
       expect(state.url).toBe(url);
       expect(page.text).toContain(`content="${state.token}"`);
+      // The plans pages come with the command.
+      expect((await rawRequest(port, { path: '/plans' })).status).toBe(200);
+      expect((await rawRequest(port, { path: '/api/plans' })).json()).toMatchObject({ plans: [], total: 0 });
       const stoppedAt = Date.now();
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(Date.now() - stoppedAt).toBeLessThan(2000);
       expect(existsSync(join(dir, 'state/j.db.viewer.json'))).toBe(false);
+      expect(stdout).toContain(`plans: ${url}/plans`);
     } finally {
       child.kill('SIGKILL');
     }

@@ -130,6 +130,31 @@ describe('plan executor: the plan row beside the action executions', () => {
   });
 });
 
+describe('plan executor: listPlans', () => {
+  it('lists the plan rows alone, newest first, by plan status (paused apart from running), paged with the total; bad options are INVALID_OPTION', async () => {
+    await setup();
+    const asks = (id: string) => ({ ...plan([action('get_user', { inputs: { userId: 'u_1' } }), action('order', { definition: 'create-order', deps: ['get_user'], inputs: { customerId: 'u_1', amount: 5 }, confirm: {} })]), id });
+    const [first, second, third] = ['aaaaaaaa-0000-4000-8000-00000000000a', 'bbbbbbbb-0000-4000-8000-00000000000b', 'cccccccc-0000-4000-8000-00000000000c'] as const;
+    await h.plans.executePlan(asks(first));
+    h.clock.advance(10);
+    await h.plans.executePlan({ ...twoSteps(), id: second });
+    h.clock.advance(10);
+    await h.plans.executePlan(asks(third));
+    await h.plans.cancelPlan(third, 'no');
+    const all = await h.plans.listPlans();
+    expect(all.total).toBe(3);
+    expect(all.plans.map((p) => [p.planId, p.status, p.awaitingConfirmation])).toEqual([[third, 'cancelled', []], [second, 'completed', []], [first, 'paused_for_confirmation', ['order']]]);
+    expect(all.plans[2]).toMatchObject({ name: 'Customer onboarding', metrics: { totalActions: 2, completedActions: 1 }, lease: null, createdAt: new Date(h.clock.now() - 20).toISOString() });
+    expect((await h.plans.listPlans({ statuses: ['paused_for_confirmation'] })).plans.map((p) => p.planId)).toEqual([first]);
+    expect(await h.plans.listPlans({ statuses: ['running'] })).toEqual({ plans: [], total: 0 });
+    expect(await h.plans.listPlans({ statuses: ['failed'] })).toEqual({ plans: [], total: 0 }); // cancelled is not failed, though the journal status is
+    expect((await h.plans.listPlans({ limit: 1, offset: 1 })).plans.map((p) => p.planId)).toEqual([second]);
+    expect((await h.plans.listPlans({ search: 'bbbb' })).plans.map((p) => p.planId)).toEqual([second]);
+    expect((await rejectedActionError(h.plans.listPlans({ statuses: ['paused' as never] }))).detail).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('"paused", which is not a plan status') });
+    expect((await rejectedActionError(h.plans.listPlans({ limit: -1 }))).detail.code).toBe('INVALID_OPTION');
+  });
+});
+
 describe('plan executor: dry run', () => {
   it('validates, prints the levels and the requests it would send, redacted, with unresolved references as written — sending and journaling nothing', async () => {
     const examples = resolve(import.meta.dirname, '../examples/definitions');

@@ -10,6 +10,7 @@ import type { Clock } from '../support/clock.ts';
 import type { DefinitionRegistry } from '../definitions/definition-registry.ts';
 import type { ActionExecutor } from '../execution/executor-api.ts';
 import type { PlanDryRun } from './plan-dry-run.ts';
+import type { PlanListPage, PlanListQuery } from './plan-list.ts';
 
 export interface PlanExecutorOptions {
   /** The action executor every action of a plan runs through; its journal also holds the plan runs. */
@@ -98,6 +99,8 @@ export interface PlanExecutor {
   cancelPlan(planId: string, reason?: string): Promise<ExecutionState>;
   /** The plan's state as recorded (metrics current), or undefined when no run has this id. */
   getPlan(planId: string): Promise<ExecutionState | undefined>;
+  /** Plan runs in the journal, newest first, filtered by status and id, paged (their rows alone). */
+  listPlans(query?: PlanListQuery): Promise<PlanListPage>;
   /** Continues every unfinished plan, firing confirmation timeouts that fell due meanwhile. */
   resumeAll(): Promise<PlanResumeReport>;
   /** Waits for the plans this executor drives to settle (the action executor stays open). */

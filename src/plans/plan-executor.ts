@@ -18,6 +18,7 @@ import { confirmationDueAt, latestConfirmations } from './plan-confirmation.ts';
 import { dryRunPlan, type PlanDryRun } from './plan-dry-run.ts';
 import type { PlanEvent } from './plan-inbox.ts';
 import { PlanInvalidError } from './plan-invalid-error.ts';
+import { listPlans } from './plan-list.ts';
 import {
   initialPlanSnapshot,
   parsePlanResult,
@@ -38,6 +39,7 @@ import { PLAN_EXECUTOR_DEFAULTS, type ExecutePlanOptions, type PlanExecutor, typ
 
 export type { ConfirmOptions, ExecutePlanOptions, PlanExecutor, PlanExecutorOptions, PlanProgressEvent, PlanResumeReport } from './plan-executor-api.ts';
 export type { PlanDryRun, DryRunAction, DryRunRequest } from './plan-dry-run.ts';
+export type { PlanListPage, PlanListQuery, PlanSummary } from './plan-list.ts';
 export { PLAN_EXECUTOR_DEFAULTS } from './plan-executor-api.ts';
 
 type Signal = Extract<PlanEvent, { type: 'CONFIRMED' | 'REJECTED' | 'CANCEL' }>;
@@ -341,6 +343,8 @@ export function createPlanExecutor(options: PlanExecutorOptions): PlanExecutor {
       const { snapshot, executions } = await hydrate(planId, read.snapshot);
       return buildPlanState({ plan, snapshot, executions, metrics: liveMetrics(plan, snapshot) });
     },
+
+    listPlans: (query) => listPlans(journal, query),
 
     async resumeAll() {
       const report: PlanResumeReport = { plans: 0, completed: 0, failed: 0, cancelled: 0, paused: 0, timeoutsFired: 0, busy: 0, errors: [] };

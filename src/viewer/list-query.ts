@@ -17,7 +17,8 @@ export interface ListQuery {
   offset: number;
 }
 
-function integer(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+/** An integer query parameter from `min` to `max`; a bad one is a 400 naming it. */
+export function integer(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
   const raw = params.get(name);
   if (raw === null || raw === '') return fallback;
   const value = Number(raw);
@@ -27,7 +28,8 @@ function integer(params: URLSearchParams, name: string, fallback: number, min: n
   return value;
 }
 
-function text(params: URLSearchParams, name: string): string | undefined {
+/** A text query parameter (trimmed, at most 200 characters); undefined when empty. */
+export function text(params: URLSearchParams, name: string): string | undefined {
   const raw = params.get(name)?.trim();
   if (!raw) return undefined;
   if (raw.length > 200) throw new HttpError(400, `query parameter ${name}: at most 200 characters, got ${raw.length}`, 'BAD_QUERY');

@@ -16,7 +16,8 @@ const LIST_FILTER = `
   WHERE ($1::text IS NULL OR execution_id = $1)
     AND ($2::text IS NULL OR execution_id ILIKE $2 ESCAPE '\\')
     AND ($3::text[] IS NULL OR status = ANY ($3))
-    AND ($4::text IS NULL OR definition_id = $4)`;
+    AND ($4::text IS NULL OR definition_id = $4)
+    AND ($5::text[] IS NULL OR state_value = ANY ($5))`;
 
 const ATTEMPT_COLUMNS = 'attempt, idempotency_key, state, request_json, outcome_json, started_at, finished_at';
 const OUTBOX_COLUMNS = 'id, execution_id, action_id, type, payload_json, created_at, deliveries, last_error, delivered_at';
@@ -28,8 +29,8 @@ export const SQL = {
   selectExecution: named('select_execution', `SELECT * FROM ${EXECUTIONS_TABLE} WHERE execution_id = $1 AND action_id = $2`),
   /** Locks the row for a lease decision; the lock is held until the transaction ends. */
   lockExecution: named('lock_execution', `SELECT * FROM ${EXECUTIONS_TABLE} WHERE execution_id = $1 AND action_id = $2 FOR NO KEY UPDATE`),
-  listNewest: named('list_newest', `SELECT * FROM ${EXECUTIONS_TABLE} ${LIST_FILTER} ORDER BY created_at DESC, row_id DESC LIMIT $5 OFFSET $6`),
-  listOldest: named('list_oldest', `SELECT * FROM ${EXECUTIONS_TABLE} ${LIST_FILTER} ORDER BY created_at, row_id LIMIT $5 OFFSET $6`),
+  listNewest: named('list_newest', `SELECT * FROM ${EXECUTIONS_TABLE} ${LIST_FILTER} ORDER BY created_at DESC, row_id DESC LIMIT $6 OFFSET $7`),
+  listOldest: named('list_oldest', `SELECT * FROM ${EXECUTIONS_TABLE} ${LIST_FILTER} ORDER BY created_at, row_id LIMIT $6 OFFSET $7`),
   countExecutions: named('count_executions', `SELECT count(*)::integer AS total FROM ${EXECUTIONS_TABLE} ${LIST_FILTER}`),
   listUnfinished: named('list_unfinished', `
     SELECT execution_id, action_id FROM ${EXECUTIONS_TABLE}

@@ -272,6 +272,7 @@ export class PostgresJournal implements Journal {
       query.search ? `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null,
       query.statuses === undefined ? null : [...query.statuses],
       query.definitionId ?? null,
+      query.stateValues === undefined ? null : [...query.stateValues],
     ];
     const paged = [...filter, query.limit ?? null, query.offset ?? 0];
     const rows = (await this.query<PostgresExecutionRow>('list', (query.order === 'oldest' ? SQL.listOldest : SQL.listNewest)(paged))).rows;

@@ -252,6 +252,7 @@ export class SqliteJournal implements Journal {
       execution_id: query.executionId ?? null,
       search: query.search ? `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null,
       statuses: query.statuses === undefined ? null : JSON.stringify(query.statuses),
+      state_values: query.stateValues === undefined ? null : JSON.stringify(query.stateValues),
       definition_id: query.definitionId ?? null,
       limit: query.limit ?? -1,
       offset: query.offset ?? 0,

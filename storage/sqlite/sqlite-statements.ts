@@ -42,6 +42,8 @@ export interface ListExecutionsParams {
   /** A LIKE pattern (already escaped) matched against execution_id. */
   search: string | null;
   statuses: string | null;
+  /** A JSON array of state values. */
+  state_values: string | null;
   definition_id: string | null;
   limit: number;
   offset: number;
@@ -51,6 +53,7 @@ const LIST_FILTER = `
       WHERE (@execution_id IS NULL OR execution_id = @execution_id)
         AND (@search IS NULL OR execution_id LIKE @search ESCAPE '\\')
         AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
+        AND (@state_values IS NULL OR state_value IN (SELECT value FROM json_each(@state_values)))
         AND (@definition_id IS NULL OR definition_id = @definition_id)`;
 
 /** Prepares the journal's statements on one connection. */

@@ -17,6 +17,8 @@ export interface ScriptedResponse {
   hang?: boolean;
   /** Answer after this many ms (the effect is applied on arrival, so a kill meanwhile leaves it in doubt). */
   delayMs?: number;
+  /** Answer once this settles (a test holds the request in flight for exactly as long as it needs). */
+  gate?: Promise<unknown>;
 }
 
 export interface Hit {
@@ -95,7 +97,10 @@ export async function startScriptedApi(): Promise<ScriptedApi> {
           const effectKey = typeof key === 'string' ? `${route}|${key}` : `unkeyed:${api.hits.length}`;
           api.effects.set(effectKey, (api.effects.get(effectKey) ?? 0) + 1);
           // A replay answers, even when the first response was held back (the effect was applied).
-          if (typeof key === 'string') keyed.set(effectKey, { ...response, hang: false });
+          if (typeof key === 'string') {
+            const { gate: _gate, ...settled } = response;
+            keyed.set(effectKey, { ...settled, hang: false });
+          }
         }
       }
       if (response.hang) {
@@ -106,6 +111,14 @@ export async function startScriptedApi(): Promise<ScriptedApi> {
         res.writeHead(response.status, { 'content-type': response.raw === undefined ? 'application/json' : 'text/plain', ...response.headers });
         res.end(response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body)));
       };
+      if (response.gate) {
+        hanging.add(res);
+        void response.gate.finally(() => {
+          hanging.delete(res);
+          if (!res.destroyed) answer();
+        });
+        return;
+      }
       if (!response.delayMs) {
         answer();
         return;

@@ -7,6 +7,8 @@ import type { ActionExecutor } from '../../execution/executor-api.ts';
 import { isLoopbackHost } from '../../viewer/request-guard.ts';
 import { RemoteHostRefusedError, startViewer, VIEWER_DEFAULTS, type Viewer } from '../../viewer/viewer-server.ts';
 import { viewerStateFile } from '../../viewer/viewer-state-file.ts';
+import type { ViewerExtension } from '../../viewer/viewer-context.ts';
+import { createPlanFeature } from '../../viewer/plan-feature.ts';
 import { defineCommand } from '../cli-command.ts';
 import { STATE_FLAGS } from '../cli-flags.ts';
 import { UsageError } from '../cli-input.ts';
@@ -27,6 +29,8 @@ export interface UiCommandInput {
   secrets: readonly string[];
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Features beyond the executions pages and the inspector (the plans pages). @default none */
+  extensions?: readonly ViewerExtension[];
   /** Resolves when the viewer should stop. @default the first SIGINT or SIGTERM */
   stopped?: Promise<void>;
 }
@@ -67,6 +71,7 @@ export async function runUiCommand(input: UiCommandInput): Promise<number> {
       definitionIds: input.definitionIds,
       secrets: input.secrets,
       stateFile: viewerStateFile(input.dbPath),
+      extensions: input.extensions ?? [],
       warn: (line) => input.err(`warning: ${line}`),
     });
   } catch (error) {
@@ -77,11 +82,12 @@ export async function runUiCommand(input: UiCommandInput): Promise<number> {
     throw error;
   }
   input.out(`viewer: ${viewer.url}/  (journal ${input.dbPath}; Ctrl-C to stop)`);
+  if (input.extensions?.length) input.out(`plans: ${viewer.url}/plans  (confirm, reject and cancel plans; answered plans run on in this process)`);
   input.out(`inspector: ${viewer.url}/inspect  (run \`action-executor execute <request.json> --inspect\` with the same --db)`);
   await (input.stopped ?? signalled());
   await viewer.close();
   if (viewer.backgroundWork > 0) {
-    input.err(`stopping: waiting for ${viewer.backgroundWork} execution(s) this viewer resumed; Ctrl-C again stops at once (they resume later from the journal).`);
+    input.err(`stopping: waiting for ${viewer.backgroundWork} execution(s) this viewer resumed or plan(s) it answered; Ctrl-C again stops at once (they resume later from the journal).`);
     process.once('SIGINT', () => process.exit(130));
   }
   return 0;
@@ -89,7 +95,7 @@ export async function runUiCommand(input: UiCommandInput): Promise<number> {
 
 export const uiCommand = defineCommand({
   name: 'ui',
-  summary: 'the local web viewer: executions, timelines, live inspector',
+  summary: 'the local web viewer: executions, timelines, plans, live inspector',
   usage: '[--port N] [--host 127.0.0.1]',
   details: 'Serves the viewer over the journal (--db) until Ctrl-C. Loopback only unless --allow-remote; every state change needs the page\'s session token.',
   flags: [
@@ -101,10 +107,14 @@ export const uiCommand = defineCommand({
   example: 'action-executor ui --port 0',
   async run(_positionals, flags, io) {
     const out = cliOutput(io);
-    const definitionIds = loadDefinitions(flags, io, false).registry.list().map((d) => d.id);
+    const { registry } = loadDefinitions(flags, io, false);
+    const definitionIds = registry.list().map((d) => d.id);
     const executor = await openExecutor(flags, io);
     try {
-      const secrets = Object.values(await loadCredentials(flags, io));
+      const credentials = await loadCredentials(flags, io);
+      const secrets = Object.values(credentials);
+      // Plans answered in the viewer run on in this process, with these definitions and credentials.
+      const plans = createPlanFeature({ executor, definitions: registry, credentials });
       return await runUiCommand({
         executor,
         dbPath: journalPath(flags, io),
@@ -113,9 +123,10 @@ export const uiCommand = defineCommand({
         allowRemote: flags['allow-remote'],
         definitionIds,
         secrets,
+        extensions: [plans.extension],
         out: (line) => out.say(line),
         err: (line) => out.warn(line),
-      });
+      }).finally(() => plans.close());
     } finally {
       await executor.close();
     }

@@ -161,6 +161,14 @@ async function start() {
   }
   follow(`${api}/stream`, ['execution'], (_name, view) => render(view), $('live'));
   if (latest) document.body.dataset.ready = 'true';
+  // An action of a plan runs under the plan's id: point back at the plan's page when there is one.
+  getJson(`/api/plans/${encodeURIComponent(executionId)}`).then(
+    (plan) => {
+      fill($('plan-link'), 'an action of plan ', el('a', { href: `/plans/${encodeURIComponent(executionId)}` }, plan.name || executionId), ` (${plan.status.replaceAll('_', ' ')})`);
+      $('plan-link').hidden = false;
+    },
+    () => undefined,
+  );
 }
 
 void start();

@@ -46,6 +46,26 @@ export function describeListingConformance(h: ConformanceHarness): void {
       expect((await journal.listExecutions({ executionId: 'e1' })).records[0]?.definitionId).toBe('create-invoice');
     });
 
+    it('filters by stateValues (a plan row\'s status), with the other filters and paging; total counts the matches', async () => {
+      const journal = await h.open();
+      const plans = [['p1', 'running'], ['p2', 'paused_for_confirmation'], ['p3', 'cancelled'], ['p4', 'paused_for_confirmation'], ['p5', 'failed']] as const;
+      for (const [index, [executionId, stateValue]] of plans.entries()) {
+        await createExecution(journal, { executionId, actionId: '@plan' }, index * 10, { definitionId: '@plan' });
+        await journal.commit({ executionId, actionId: '@plan' }, [step(stateValue, { status: stateValue === 'running' || stateValue.startsWith('paused') ? 'running' : 'failed' })], null, index * 10 + 1);
+      }
+      await make(journal, { executionId: 'p2', actionId: 'order' }, 60, 'running');
+      const page = async (query: Parameters<Journal['listExecutions']>[0]) => {
+        const result = await journal.listExecutions(query);
+        return { ids: result.records.map((r) => `${r.executionId}/${r.actionId}`), total: result.total };
+      };
+      expect(await page({ stateValues: ['paused_for_confirmation'] })).toEqual({ ids: ['p4/@plan', 'p2/@plan'], total: 2 });
+      expect(await page({ stateValues: ['cancelled', 'running'], order: 'oldest' })).toEqual({ ids: ['p1/@plan', 'p3/@plan', 'p2/order'], total: 3 });
+      // The journal status alone cannot tell a cancelled plan from a failed one, nor a paused one from a running one.
+      expect(await page({ statuses: ['failed'], stateValues: ['failed'] })).toEqual({ ids: ['p5/@plan'], total: 1 });
+      expect(await page({ statuses: ['running'], definitionId: '@plan', stateValues: ['running', 'paused_for_confirmation'], limit: 1, offset: 1 })).toEqual({ ids: ['p2/@plan'], total: 3 });
+      expect(await page({ stateValues: [] })).toEqual({ ids: [], total: 0 });
+    });
+
     it('search matches a substring of executionId, taking %, _ and \\ literally', async () => {
       const journal = await h.open();
       const names = ['order_1', 'order-1', 'orderX1', 'order%1', 'ord\\er', 'invoice-7', 'pre-order_1'];
