@@ -130,7 +130,8 @@ export async function runFleetSoak(options: FleetOptions): Promise<FleetReport> 
 
     for (let i = 0; i < size; i += 1) start();
     // Kill a random live worker every `gap` requests the API receives, and start a fresh one.
-    const gap = Math.max(3, Math.floor((planned.length * 1.4) / Math.max(1, options.kills + 2)));
+    // Early enough that every kill lands while work is left (a run sends about 1.3 requests per execution).
+    const gap = Math.max(3, Math.floor(planned.length / Math.max(1, options.kills + 5)));
     let kills = 0;
     let sinceKill = 0;
     api.onRequest = () => {
