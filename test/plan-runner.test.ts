@@ -12,6 +12,7 @@ import { createPlanHarness, planDefinitions, type PlanHarness } from './support/
 import { action, plan, PLAN_ID } from './support/plan-fixtures.ts';
 import { definition } from './support/executor-harness.ts';
 import { withTestHooks } from '../src/execution/test-hooks.ts';
+import { InfrastructureError } from '../src/failure/errors.ts';
 
 let api: ScriptedApi;
 let h: PlanHarness;
@@ -202,6 +203,25 @@ describe('plan runner: conditions and errorHandling', () => {
     expect(state.actionStates['slow']?.status).toBe('completed'); // was running: it finished
     expect(state.actionStates['later']?.result).toMatchObject({ status: 'skipped', reason: expect.stringContaining('Not run: the plan failed because "breaks" failed') });
     expect(api.hitsFor('POST /notes')).toHaveLength(0);
+  });
+
+  it('an infrastructure failure stops the run unrecorded, but only once the actions it started have settled: nothing of the plan runs on after the call returns', async () => {
+    await setup({ 'GET /users/u_1': [{ status: 200, body: { id: 'u_1' }, delayMs: 60 }] });
+    const execute = h.executor.execute.bind(h.executor);
+    h.executor.execute = async (request: unknown) => {
+      if ((request as { action: { id: string } }).action.id === 'broken') throw new InfrastructureError('disk I/O error (injected)');
+      return execute(request);
+    };
+    const p = plan([action('slow', { inputs: { userId: 'u_1' } }), action('broken', { definition: 'send-note', inputs: { to: 'x' } })]);
+    await expect(h.plans.executePlan(p)).rejects.toThrow('disk I/O error (injected)');
+    // Read the moment the call rejected: the action it started has already ended, in its own journal.
+    expect((await h.executor.get(PLAN_ID, 'slow'))?.status).toBe('completed');
+    expect(api.hitsFor('GET /users/u_1')).toHaveLength(1);
+    // The plan's row still says running: a later run resumes it and adopts what "slow" recorded.
+    h.executor.execute = execute;
+    const resumed = await h.plans.executePlan(p);
+    expect(resumed.status).toBe('completed');
+    expect(api.hitsFor('GET /users/u_1')).toHaveLength(1);
   });
 });
 

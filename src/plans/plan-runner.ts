@@ -76,6 +76,8 @@ export class PlanRun {
   private readonly inbox = new PlanInbox();
   /** Action executions this run has in progress (submitted, or being cancelled from the journal). */
   private readonly inflight = new Set<string>();
+  /** Every submission this run made, settled or not: a run that stops waits for them first. */
+  private readonly submissions: Promise<void>[] = [];
   private readonly cancelRequested = new Set<string>();
   /** States of action executions that ended while this run watched (saves a read at the end). */
   private readonly ended = new Map<string, ActionExecutionState>();
@@ -146,6 +148,9 @@ export class PlanRun {
       }
     } catch (error) {
       this.closed = true;
+      // Nothing of the plan runs on after the call returns: the actions already started end (or stop
+      // on the same fault) in their own journals, which the next run adopts.
+      await Promise.allSettled(this.submissions);
       if (this.fence) await journal.releaseLease(this.key, this.fence).catch(() => undefined);
       this.fence = null;
       throw error;
@@ -284,10 +289,10 @@ export class PlanRun {
     this.inflight.add(actionId);
     const standingInFor = this.plan.actions.find((candidate) => candidate.errorHandling.alternativeActionId === actionId)?.id;
     this.deps.onProgress?.({ type: 'action-started', planId: this.plan.id, actionId, definitionId: action.actionDefinitionId, resumed, ...(standingInFor === undefined ? {} : { standingInFor }) });
-    void this.deps.executor.execute(request).then(
+    this.submissions.push(this.deps.executor.execute(request).then(
       (state) => this.settle({ type: 'ACTION_ENDED', actionId, state }),
       (error: unknown) => this.failedLaunch(actionId, error),
-    );
+    ));
   }
 
   private settle(event: PlanEvent & { actionId: string }): void {
